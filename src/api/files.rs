@@ -1,0 +1,300 @@
+//! A user's files: list, upload (multipart and raw), read, rename and comment, delete,
+//! and signed content links.
+
+use bytes::Bytes;
+use http_body_util::{BodyDataStream, BodyExt};
+use hyper::StatusCode;
+use hyper::body::Incoming;
+use serde_json::json;
+
+use crate::api::{file_json, parse_id};
+use crate::app::App;
+use crate::auth::Caller;
+use crate::blobs::Upload;
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::http::{
+    Request, Response, header_str, json::read_object, json_response, no_content, ok_json, query,
+};
+use crate::ids::{FileId, UserId};
+use crate::links::LINK_LIFETIME;
+use crate::store::{FileChanges, FileRow};
+use crate::validate::{self, FileName};
+
+/// A multipart `comment` part is small text; anything bigger is an attack or a mistake.
+const MAX_COMMENT_PART: u64 = 16 * 1024;
+
+/// Whose files a request acts on: the caller's, or with `?user=` (admins only) another's.
+async fn owner_for(app: &App, caller: &Caller, req: &Request) -> Result<UserId> {
+    let Some(param) = query(req).remove("user") else {
+        return Ok(caller.user().id);
+    };
+    let id: UserId = param
+        .parse()
+        .map_err(|_| Error::invalid("user", "must be a user id"))?;
+    if id == caller.user().id {
+        return Ok(id);
+    }
+    caller.require_admin()?;
+    app.store.user(id).await?.ok_or(Error::NotFound)?;
+    Ok(id)
+}
+
+/// The file if the caller may see it; someone else's file is as absent as a missing one.
+pub async fn file_for(app: &App, caller: &Caller, id: &str) -> Result<FileRow> {
+    let id: FileId = parse_id(id)?;
+    let file = app.store.file(id).await?.ok_or(Error::NotFound)?;
+    if file.owner_id != caller.user().id && !caller.user().is_admin {
+        return Err(Error::NotFound);
+    }
+    Ok(file)
+}
+
+/// `GET /api/files[?user=]`.
+pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
+    let owner = owner_for(app, &caller, &req).await?;
+    let base = app.base_url(&req);
+    let files = app.store.files_of(owner).await?;
+    let files: Vec<_> = files.iter().map(|f| file_json(f, &base)).collect();
+    Ok(ok_json(json!({ "files": files })))
+}
+
+pub fn declared_length(req: &Request) -> Option<u64> {
+    header_str(req.headers(), hyper::header::CONTENT_LENGTH).and_then(|v| v.parse().ok())
+}
+
+fn check_declared_length(app: &App, req: &Request) -> Result<()> {
+    match (app.config.max_upload_size, declared_length(req)) {
+        (Some(limit), Some(n)) if n > limit => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+fn too_large(limit: u64) -> Error {
+    Error::TooLarge(format!(
+        "uploads are limited to {limit} bytes on this server"
+    ))
+}
+
+/// The next chunk of a request body; a client that hangs up is a bad request.
+pub async fn next_data(body: &mut Incoming) -> Result<Option<Bytes>> {
+    loop {
+        match body.frame().await {
+            None => return Ok(None),
+            Some(Err(_)) => return Err(Error::bad_request("the upload was interrupted")),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    return Ok(Some(data));
+                }
+            }
+        }
+    }
+}
+
+/// `PUT /api/files?name=…&comment=…[&user=]`: the raw body is the file.
+pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Response> {
+    let owner = owner_for(app, &caller, &req).await?;
+    let mut params = query(&req);
+    let name = params
+        .remove("name")
+        .ok_or_else(|| Error::invalid("name", "is required"))?;
+    let name = FileName::parse(&name).map_err(|m| Error::invalid("name", m))?;
+    let comment = params.remove("comment").unwrap_or_default();
+    validate::comment(&comment).map_err(|m| Error::invalid("comment", m))?;
+    check_declared_length(app, &req)?;
+    let client_type = header_str(req.headers(), hyper::header::CONTENT_TYPE).map(str::to_string);
+    let base = app.base_url(&req);
+
+    let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
+    let mut body = req.into_body();
+    while let Some(data) = next_data(&mut body).await? {
+        upload.write(&data).await?;
+    }
+    store_upload(app, owner, name, comment, client_type, upload, &base).await
+}
+
+/// `POST /api/files[?user=]`: multipart with a `file` part and an optional `comment`.
+pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result<Response> {
+    let owner = owner_for(app, &caller, &req).await?;
+    let content_type = header_str(req.headers(), hyper::header::CONTENT_TYPE).unwrap_or("");
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        Error::UnsupportedMediaType("send multipart/form-data, or PUT the raw bytes".into())
+    })?;
+    check_declared_length(app, &req)?;
+    let base = app.base_url(&req);
+    let constraints = multer::Constraints::new()
+        .allowed_fields(vec!["file", "comment"])
+        .size_limit(multer::SizeLimit::new().for_field("comment", MAX_COMMENT_PART));
+    let mut multipart = multer::Multipart::with_constraints(
+        BodyDataStream::new(req.into_body()),
+        boundary,
+        constraints,
+    );
+
+    let mut comment = String::new();
+    let mut received: Option<(FileName, Option<String>, Upload)> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("comment") {
+            comment = field.text().await.map_err(multipart_error)?;
+            continue;
+        }
+        if received.is_some() {
+            return Err(Error::invalid("file", "send one file per upload"));
+        }
+        let name = field
+            .file_name()
+            .ok_or_else(|| Error::invalid("file", "the file part needs a filename"))?;
+        let name = FileName::parse(name).map_err(|m| Error::invalid("name", m))?;
+        let client_type = field.content_type().map(|m| m.to_string());
+        let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
+        while let Some(data) = field.chunk().await.map_err(multipart_error)? {
+            upload.write(&data).await?;
+        }
+        received = Some((name, client_type, upload));
+    }
+    validate::comment(&comment).map_err(|m| Error::invalid("comment", m))?;
+    let (name, client_type, upload) =
+        received.ok_or_else(|| Error::invalid("file", "is required"))?;
+    store_upload(app, owner, name, comment, client_type, upload, &base).await
+}
+
+fn multipart_error(e: multer::Error) -> Error {
+    match e {
+        multer::Error::UnknownField { field_name } => Error::invalid(
+            field_name.as_deref().unwrap_or("(unnamed)"),
+            "unknown part; send `file` and optionally `comment`",
+        ),
+        multer::Error::FieldSizeExceeded { .. } => Error::invalid("comment", "is too long"),
+        multer::Error::StreamReadFailed(_) => Error::bad_request("the upload was interrupted"),
+        other => Error::bad_request(format!("malformed multipart body: {other}")),
+    }
+}
+
+/// Finishes an upload durably, then records it: fsync, rename, fsync the folder, and only
+/// then the row. If the row cannot be written the bytes go too.
+async fn store_upload(
+    app: &App,
+    owner: UserId,
+    name: FileName,
+    comment: String,
+    client_type: Option<String>,
+    upload: Upload,
+    base: &str,
+) -> Result<Response> {
+    let finished = upload.finish().await?;
+    let id = FileId::new();
+    let size = finished.size;
+    app.blobs.commit_file(finished, owner, id).await?;
+    let row = FileRow {
+        id,
+        owner_id: owner,
+        content_type: content_type_for(name.as_str(), client_type.as_deref()),
+        name: name.into_string(),
+        size,
+        comment,
+        uploaded_at: Timestamp::now(),
+        last_downloaded_at: None,
+        share_token: None,
+        shared_at: None,
+    };
+    if let Err(e) = app.store.insert_file(row.clone()).await {
+        app.blobs.remove_file(owner, id).await;
+        return Err(e);
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "file": file_json(&row, base) }),
+    ))
+}
+
+/// The type by the name's extension; else the client's, if it looks like a media type.
+fn content_type_for(name: &str, client: Option<&str>) -> String {
+    if let Some(guess) = mime_guess::from_path(name).first() {
+        return guess.essence_str().to_string();
+    }
+    client
+        .and_then(|c| c.parse::<mime_guess::mime::Mime>().ok())
+        .map(|m| m.essence_str().to_string())
+        .unwrap_or_else(|| "application/octet-stream".to_string())
+}
+
+/// `GET /api/files/{id}`.
+pub async fn get(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
+    let file = file_for(app, &caller, id).await?;
+    Ok(ok_json(
+        json!({ "file": file_json(&file, &app.base_url(&req)) }),
+    ))
+}
+
+/// `PATCH /api/files/{id}`: `{name?, comment?}`.
+pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
+    let file = file_for(app, &caller, id).await?;
+    let base = app.base_url(&req);
+    let mut body = read_object(req.into_body()).await?;
+    let name = body.opt_str("name")?;
+    let comment = body.opt_str("comment")?;
+    body.finish()?;
+    let mut changes = FileChanges::default();
+    if let Some(name) = name {
+        let name = FileName::parse(&name).map_err(|m| Error::invalid("name", m))?;
+        changes.content_type = mime_guess::from_path(name.as_str())
+            .first()
+            .map(|m| m.essence_str().to_string());
+        changes.name = Some(name.into_string());
+    }
+    if let Some(comment) = comment {
+        validate::comment(&comment).map_err(|m| Error::invalid("comment", m))?;
+        changes.comment = Some(comment);
+    }
+    let file = app
+        .store
+        .update_file(file.id, changes)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(ok_json(json!({ "file": file_json(&file, &base) })))
+}
+
+/// `DELETE /api/files/{id}`: the row goes first, then the bytes, so a crash in between
+/// leaves only an unreferenced blob for the reaper.
+pub async fn delete(app: &App, caller: Caller, id: &str) -> Result<Response> {
+    let file = file_for(app, &caller, id).await?;
+    if let Some(gone) = app.store.delete_file(file.id).await? {
+        app.blobs.remove_file(gone.owner_id, gone.id).await;
+    }
+    Ok(no_content())
+}
+
+/// `POST /api/files/{id}/link`: a signed content URL for the browser.
+pub async fn link(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
+    let file = file_for(app, &caller, id).await?;
+    let expires = Timestamp::now().plus(LINK_LIFETIME);
+    let sig = app.signer.sign(file.id, expires.secs());
+    let url = format!(
+        "{}/api/files/{}/content?expires={}&sig={sig}",
+        app.base_url(&req),
+        file.id,
+        expires.secs()
+    );
+    Ok(ok_json(
+        json!({ "url": url, "expires_at": crate::clock::Timestamp(expires.secs() * 1000).rfc3339() }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_type_for;
+
+    #[test]
+    fn content_type_prefers_the_extension_then_a_valid_client_type() {
+        assert_eq!(content_type_for("a.png", Some("text/html")), "image/png");
+        assert_eq!(
+            content_type_for("noext", Some("text/csv; charset=utf-8")),
+            "text/csv"
+        );
+        assert_eq!(
+            content_type_for("noext", Some("not a type")),
+            "application/octet-stream"
+        );
+        assert_eq!(content_type_for("noext", None), "application/octet-stream");
+    }
+}

@@ -1,0 +1,68 @@
+//! The state every request sees, built once at start from the `Config`.
+
+use std::net::IpAddr;
+
+use crate::auth::{self, Caller, Hasher, SessionPolicy};
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::error::Result;
+use crate::http::{self, Request};
+use crate::links::LinkSigner;
+use crate::ratelimit::Limits;
+use crate::store::Store;
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub blobs: Blobs,
+    pub hasher: Hasher,
+    pub limits: Limits,
+    pub signer: LinkSigner,
+}
+
+impl App {
+    /// Prepares the data dir (emptying `tmp/`), opens and migrates the database and loads
+    /// the link-signing secret. Errors are one line for the operator.
+    pub async fn open(config: Config) -> Result<App, String> {
+        let blobs = Blobs::open(&config.data_dir)
+            .map_err(|e| format!("cannot prepare data dir {}: {e}", config.data_dir.display()))?;
+        let store = Store::open(&config.database)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let signer = LinkSigner::load_or_create(&config.data_dir)
+            .map_err(|e| format!("cannot load the signing secret: {e}"))?;
+        Ok(App {
+            config,
+            store,
+            blobs,
+            hasher: Hasher::new(),
+            limits: Limits::new(),
+            signer,
+        })
+    }
+
+    pub fn session_policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle: self.config.session_idle,
+            max_age: self.config.session_max_age,
+        }
+    }
+
+    /// The account behind the request's token, or 401.
+    pub async fn caller(&self, req: &Request) -> Result<Caller> {
+        auth::authenticate(&self.store, req.headers(), self.session_policy()).await
+    }
+
+    pub fn client_ip(&self, req: &Request) -> IpAddr {
+        http::client_ip(req, self.config.trust_proxy)
+    }
+
+    pub fn base_url(&self, req: &Request) -> String {
+        http::base_url(
+            req,
+            self.config.public_url.as_deref(),
+            self.config.trust_proxy,
+            self.config.listen,
+        )
+    }
+}

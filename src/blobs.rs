@@ -1,0 +1,386 @@
+//! The data dir on disk: `files/<user_id>/<file_id>`, `avatars/<user_id>/<name>`, `tmp/`.
+//! Paths are built from ids only, never from a user-supplied name. Writes go to `tmp/`,
+//! are fsynced, renamed into place and the directory fsynced; reads stream in large
+//! chunks from one blocking task per transfer.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::http::Body;
+use crate::ids::{FileId, UserId};
+
+/// Reads and writes move this much at a time: large enough that syscalls and thread
+/// hand-offs vanish from the profile, small enough that memory stays flat.
+const CHUNK: usize = 1024 * 1024;
+/// Chunks in flight between the network and the disk task, per transfer.
+const QUEUE: usize = 4;
+
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    root: PathBuf,
+}
+
+impl Blobs {
+    /// Creates the folders (0700) and empties `tmp/`: at start nothing can be in flight.
+    pub fn open(data_dir: &Path) -> io::Result<Blobs> {
+        let blobs = Blobs {
+            root: data_dir.to_path_buf(),
+        };
+        for dir in [
+            blobs.root.clone(),
+            blobs.files_root(),
+            blobs.avatars_root(),
+            blobs.tmp_root(),
+        ] {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
+        }
+        let removed = blobs.empty_tmp()?;
+        if removed > 0 {
+            log::info!("removed {removed} unfinished uploads from tmp/");
+        }
+        Ok(blobs)
+    }
+
+    pub fn files_root(&self) -> PathBuf {
+        self.root.join("files")
+    }
+
+    pub fn avatars_root(&self) -> PathBuf {
+        self.root.join("avatars")
+    }
+
+    pub fn tmp_root(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    pub fn file_path(&self, owner: UserId, file: FileId) -> PathBuf {
+        self.files_root()
+            .join(owner.to_string())
+            .join(file.to_string())
+    }
+
+    /// `name` is one we generated (`<uuid>.<ext>`), never the client's.
+    pub fn avatar_path(&self, owner: UserId, name: &str) -> PathBuf {
+        self.avatars_root().join(owner.to_string()).join(name)
+    }
+
+    fn empty_tmp(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.tmp_root())? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Starts receiving an upload into a new temp file. `limit` bounds its size.
+    pub async fn start_upload(&self, limit: Option<u64>) -> Result<Upload> {
+        let path = self
+            .tmp_root()
+            .join(format!("{}.part", uuid::Uuid::new_v4()));
+        // The file exists before the guard does, so dropping the guard always removes it.
+        let create_path = path.clone();
+        let file = blocking(move || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&create_path)
+        })
+        .await?;
+        let temp = TempFile { path: Some(path) };
+        let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+        let writer = tokio::task::spawn_blocking(move || write_all_then_sync(file, rx));
+        Ok(Upload {
+            temp,
+            tx: Some(tx),
+            writer: Some(writer),
+            buf: BytesMut::with_capacity(CHUNK),
+            size: 0,
+            limit,
+        })
+    }
+
+    /// Moves a finished upload to `files/<owner>/<file>` durably: rename, then fsync the
+    /// folder (and its parent when the folder is new), so the name survives power loss.
+    pub async fn commit_file(&self, upload: Finished, owner: UserId, file: FileId) -> Result<()> {
+        let target = self.file_path(owner, file);
+        self.commit(upload, target).await
+    }
+
+    pub async fn commit_avatar(&self, upload: Finished, owner: UserId, name: &str) -> Result<()> {
+        let target = self.avatar_path(owner, name);
+        self.commit(upload, target).await
+    }
+
+    async fn commit(&self, mut upload: Finished, target: PathBuf) -> Result<()> {
+        let Some(temp) = upload.temp.path.clone() else {
+            return Err(Error::Internal("upload committed twice".into()));
+        };
+        blocking(move || {
+            let dir = target
+                .parent()
+                .ok_or_else(|| io::Error::other("target has no folder"))?;
+            if !dir.exists() {
+                fs::DirBuilder::new().mode(0o700).create(dir).or_else(|e| {
+                    if e.kind() == io::ErrorKind::AlreadyExists {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
+                sync_dir(
+                    dir.parent()
+                        .ok_or_else(|| io::Error::other("folder has no parent"))?,
+                )?;
+            }
+            fs::rename(&temp, &target)?;
+            sync_dir(dir)
+        })
+        .await?;
+        upload.temp.path = None;
+        Ok(())
+    }
+
+    /// Removes a file's bytes after its row is gone; a missing file is fine.
+    pub async fn remove_file(&self, owner: UserId, file: FileId) {
+        let path = self.file_path(owner, file);
+        remove_quietly(path).await;
+    }
+
+    pub async fn remove_avatar(&self, owner: UserId, name: &str) {
+        let path = self.avatar_path(owner, name);
+        remove_quietly(path).await;
+    }
+
+    /// Removes a deleted user's folders with everything in them.
+    pub async fn remove_user(&self, owner: UserId) {
+        for root in [self.files_root(), self.avatars_root()] {
+            let dir = root.join(owner.to_string());
+            let result = tokio::task::spawn_blocking(move || match fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err((dir, e)),
+                _ => Ok(()),
+            })
+            .await;
+            if let Ok(Err((dir, e))) = result {
+                log::warn!(
+                    "could not remove {}: {e} (the reaper will retry)",
+                    dir.display()
+                );
+            }
+        }
+    }
+
+    /// Opens a blob for reading; `None` when its bytes are gone.
+    pub async fn open_blob(&self, path: PathBuf) -> Result<Option<File>> {
+        blocking(move || match File::open(&path) {
+            Ok(f) if f.metadata()?.is_file() => Ok(Some(f)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await
+    }
+}
+
+async fn remove_quietly(path: PathBuf) {
+    let result = tokio::task::spawn_blocking(move || match fs::remove_file(&path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err((path, e)),
+        _ => Ok(()),
+    })
+    .await;
+    if let Ok(Err((path, e))) = result {
+        log::warn!(
+            "could not remove {}: {e} (the reaper will retry)",
+            path.display()
+        );
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal("disk task", e))?
+        .map_err(disk_error)
+}
+
+/// ENOSPC and EDQUOT become 507; anything else is an internal error.
+pub fn disk_error(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Error::InsufficientStorage,
+        _ => Error::internal("disk", e),
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn write_all_then_sync(mut file: File, mut rx: mpsc::Receiver<Bytes>) -> io::Result<()> {
+    while let Some(chunk) = rx.blocking_recv() {
+        file.write_all(&chunk)?;
+    }
+    // A failed fsync fails the upload: the bytes may not be on disk.
+    file.sync_all()
+}
+
+/// A temp file removed when dropped unless it was committed: every early return, error
+/// or hang-up cleans up after itself.
+struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take()
+            && let Err(e) = fs::remove_file(&path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            log::warn!("could not remove {}: {e}", path.display());
+        }
+    }
+}
+
+/// An upload being received: bytes are batched into large chunks and handed to one
+/// blocking task that writes them.
+pub struct Upload {
+    temp: TempFile,
+    tx: Option<mpsc::Sender<Bytes>>,
+    writer: Option<tokio::task::JoinHandle<io::Result<()>>>,
+    buf: BytesMut,
+    size: u64,
+    limit: Option<u64>,
+}
+
+/// An upload written and fsynced in `tmp/`, waiting to be committed.
+pub struct Finished {
+    temp: TempFile,
+    pub size: u64,
+}
+
+impl Upload {
+    pub async fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.size += data.len() as u64;
+        if let Some(limit) = self.limit
+            && self.size > limit
+        {
+            return Err(Error::TooLarge(format!(
+                "this upload is over the limit of {limit} bytes"
+            )));
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = self.buf.split().freeze();
+        self.buf.reserve(CHUNK);
+        let sent = match &self.tx {
+            Some(tx) => tx.send(chunk).await.is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The writer stopped early: its error says why (disk full, most likely).
+            return Err(self
+                .writer_result()
+                .await
+                .err()
+                .unwrap_or_else(|| Error::Internal("writer stopped".into())));
+        }
+        Ok(())
+    }
+
+    async fn writer_result(&mut self) -> Result<()> {
+        self.tx = None;
+        match self.writer.take() {
+            Some(writer) => writer
+                .await
+                .map_err(|e| Error::internal("writer task", e))?
+                .map_err(disk_error),
+            None => Err(Error::Internal("upload finished twice".into())),
+        }
+    }
+
+    /// Writes what is left, fsyncs, and hands over the temp file.
+    pub async fn finish(mut self) -> Result<Finished> {
+        self.flush().await?;
+        self.writer_result().await?;
+        let path = self.temp.path.take();
+        Ok(Finished {
+            temp: TempFile { path },
+            size: self.size,
+        })
+    }
+}
+
+/// Streams `len` bytes of `file` from `start` as a response body, read in large chunks by
+/// one blocking task; it stops as soon as the client goes away.
+pub fn stream_file(mut file: File, start: u64, len: u64) -> Body {
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(QUEUE);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = file.seek(SeekFrom::Start(start)) {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let want = left.min(CHUNK as u64) as usize;
+            let mut buf = BytesMut::zeroed(want);
+            let chunk = match read_full(&mut file, &mut buf) {
+                Ok(0) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                )),
+                Ok(n) => {
+                    buf.truncate(n);
+                    left -= n as u64;
+                    Ok(buf.freeze())
+                }
+                Err(e) => Err(e),
+            };
+            let failed = chunk.is_err();
+            if tx.blocking_send(chunk).is_err() || failed {
+                return;
+            }
+        }
+    });
+    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk.map(Frame::data), rx))
+    });
+    StreamBody::new(frames).boxed()
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}

@@ -1,0 +1,82 @@
+//! Timestamps: UTC milliseconds since the Unix epoch, the one time type the store keeps,
+//! rendered as RFC 3339 in JSON and as an HTTP date in headers.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp::from_system(SystemTime::now())
+    }
+
+    pub fn from_system(t: SystemTime) -> Self {
+        let ms = match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        };
+        Timestamp(ms)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    pub fn plus(self, d: Duration) -> Self {
+        Timestamp(
+            self.0
+                .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
+        )
+    }
+
+    pub fn minus(self, d: Duration) -> Self {
+        Timestamp(
+            self.0
+                .saturating_sub(d.as_millis().min(i64::MAX as u128) as i64),
+        )
+    }
+
+    /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-25T08:00:00.123Z`.
+    pub fn rfc3339(self) -> String {
+        let nanos = i128::from(self.0) * 1_000_000;
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_default()
+    }
+
+    /// IMF-fixdate for `Last-Modified` (whole seconds, as HTTP dates are).
+    pub fn http_date(self) -> String {
+        let t = UNIX_EPOCH + Duration::from_secs(self.secs().max(0) as u64);
+        httpdate::fmt_http_date(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_is_utc_with_milliseconds() {
+        assert_eq!(
+            Timestamp(1_700_000_000_123).rfc3339(),
+            "2023-11-14T22:13:20.123Z"
+        );
+    }
+
+    #[test]
+    fn http_date_drops_milliseconds() {
+        assert_eq!(
+            Timestamp(1_700_000_000_999).http_date(),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Every setting: its flag, its `MYCLOUD_*` environment variable, its default and how it
+//! parses. Built once at start into a `Config` that is passed down, never read globally.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::units::{parse_duration, parse_size};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mycloud",
+    version,
+    about = "Self-hosted personal cloud file storage"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings are global flags: `mycloud --listen X` and `mycloud serve --listen X` agree,
+/// and every subcommand sees the same data dir and database.
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Where files, avatars, the SQLite database and the signing secret live.
+    #[arg(
+        long,
+        env = "MYCLOUD_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "MYCLOUD_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`; default `sqlite://<data-dir>/mycloud.db`.
+    /// `DATABASE_URL` is read too when this is unset.
+    #[arg(long, env = "MYCLOUD_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// `open`: anyone may register; `closed`: only admins create users.
+    #[arg(
+        long,
+        env = "MYCLOUD_REGISTRATION",
+        default_value = "open",
+        global = true
+    )]
+    pub registration: Registration,
+    /// Base URL for share links (e.g. `https://files.example.org`); derived from the
+    /// request when unset.
+    #[arg(long, env = "MYCLOUD_PUBLIC_URL", global = true, value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// A session ends after this long without a request.
+    #[arg(long, env = "MYCLOUD_SESSION_IDLE", default_value = "7d", global = true, value_parser = parse_duration)]
+    pub session_idle: Duration,
+    /// A session ends this long after login, however busy.
+    #[arg(long, env = "MYCLOUD_SESSION_MAX_AGE", default_value = "30d", global = true, value_parser = parse_duration)]
+    pub session_max_age: Duration,
+    /// Largest upload accepted (e.g. `10G`); unlimited when unset.
+    #[arg(long, env = "MYCLOUD_MAX_UPLOAD_SIZE", global = true, value_parser = parse_size)]
+    pub max_upload_size: Option<u64>,
+    /// How often the reaper runs.
+    #[arg(long, env = "MYCLOUD_REAP_INTERVAL", default_value = "10m", global = true, value_parser = parse_duration)]
+    pub reap_interval: Duration,
+    /// Behind a reverse proxy: take the client IP from `X-Forwarded-For` and the scheme
+    /// from `X-Forwarded-Proto`.
+    #[arg(long, env = "MYCLOUD_TRUST_PROXY", global = true)]
+    pub trust_proxy: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    Open,
+    Closed,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage accounts from the shell.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Compare database and disk; exit non-zero on damage.
+    Check,
+    /// Run one reaper pass and print what it did.
+    Reap {
+        /// Print what a pass would delete, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account; prints a generated password unless --password-stdin.
+    Create {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Grant or revoke admin rights.
+    SetAdmin { name: String, state: OnOff },
+    /// Set a new password (generated and printed unless --password-stdin); ends every session.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts with their storage.
+    List,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+/// Which database, resolved from `--database-url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The settings after resolution, shared by everything that runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub database: DatabaseUrl,
+    pub registration_open: bool,
+    pub public_url: Option<String>,
+    pub session_idle: Duration,
+    pub session_max_age: Duration,
+    pub max_upload_size: Option<u64>,
+    pub reap_interval: Duration,
+    pub trust_proxy: bool,
+}
+
+impl Config {
+    pub fn from_settings(s: Settings) -> Result<Config, String> {
+        let url = s
+            .database_url
+            .or_else(|| std::env::var("DATABASE_URL").ok());
+        let database = match url {
+            None => DatabaseUrl::Sqlite(s.data_dir.join("mycloud.db")),
+            Some(url) => parse_database_url(&url)?,
+        };
+        if s.reap_interval.is_zero() {
+            return Err("--reap-interval must be more than 0".into());
+        }
+        Ok(Config {
+            data_dir: s.data_dir,
+            listen: s.listen,
+            database,
+            registration_open: s.registration == Registration::Open,
+            public_url: s.public_url,
+            session_idle: s.session_idle,
+            session_max_age: s.session_max_age,
+            max_upload_size: s.max_upload_size,
+            reap_interval: s.reap_interval,
+            trust_proxy: s.trust_proxy,
+        })
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<DatabaseUrl, String> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(
+                "--database-url sqlite:// needs a path, e.g. sqlite://data/mycloud.db".into(),
+            );
+        }
+        return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseUrl::Postgres(url.to_string()));
+    }
+    Err(format!(
+        "--database-url must start with sqlite:// or postgres://, got {:?}",
+        url.split("://").next().unwrap_or(url)
+    ))
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let trimmed = s.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || rest.contains(['?', '#'])
+        || trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("must be a URL like https://files.example.org (no query or fragment)".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_schemes() {
+        assert_eq!(
+            parse_database_url("sqlite://a/b.db"),
+            Ok(DatabaseUrl::Sqlite("a/b.db".into()))
+        );
+        assert_eq!(
+            parse_database_url("sqlite:///abs.db"),
+            Ok(DatabaseUrl::Sqlite("/abs.db".into()))
+        );
+        assert!(matches!(
+            parse_database_url("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(parse_database_url("mysql://x").is_err());
+        assert!(parse_database_url("sqlite://").is_err());
+    }
+
+    #[test]
+    fn public_url_is_normalised_and_checked() {
+        assert_eq!(
+            parse_public_url("https://f.example.org/"),
+            Ok("https://f.example.org".into())
+        );
+        assert_eq!(
+            parse_public_url("http://h:8080/cloud"),
+            Ok("http://h:8080/cloud".into())
+        );
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("https://x/?a=b").is_err());
+    }
+
+    #[test]
+    fn every_setting_parses_from_flags() {
+        let cli = Cli::try_parse_from([
+            "mycloud",
+            "--data-dir",
+            "/d",
+            "--listen",
+            "0.0.0.0:1",
+            "--registration",
+            "closed",
+            "--session-idle",
+            "30m",
+            "--session-max-age",
+            "12h",
+            "--max-upload-size",
+            "1G",
+            "--reap-interval",
+            "1m",
+            "--trust-proxy",
+            "reap",
+            "--dry-run",
+        ])
+        .expect("parses");
+        let c = Config::from_settings(cli.settings).expect("valid");
+        assert_eq!(c.session_idle, Duration::from_secs(1800));
+        assert_eq!(c.session_max_age, Duration::from_secs(12 * 3600));
+        assert_eq!(c.max_upload_size, Some(1 << 30));
+        assert!(!c.registration_open && c.trust_proxy);
+        assert!(matches!(cli.command, Some(Command::Reap { dry_run: true })));
+    }
+}

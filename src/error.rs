@@ -1,0 +1,216 @@
+//! The one error type of the server and the single place where errors become HTTP
+//! responses. Handlers and the store return `Error`; nothing else builds error JSON.
+
+use std::fmt;
+
+use hyper::StatusCode;
+use hyper::header::{HeaderValue, RETRY_AFTER};
+use serde_json::{Map, Value, json};
+
+use crate::http::{Response, json_response};
+
+/// Everything that can go wrong in a request, named by what went wrong.
+#[derive(Debug)]
+pub enum Error {
+    /// No token, an unknown token, or an expired session.
+    Unauthorized,
+    /// Login with a wrong username or password (the same answer for both).
+    InvalidCredentials,
+    /// Authenticated, but not allowed (admin routes, someone else's `?user=`).
+    Forbidden(&'static str),
+    /// No such thing, or not yours: the two are indistinguishable on purpose.
+    NotFound,
+    /// One or more fields break their rule; the first is `field`.
+    Invalid(Vec<(String, String)>),
+    /// The request itself is malformed (not a field's fault).
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    MethodNotAllowed(&'static str),
+    /// A unique value is taken, or the change would break an invariant.
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The row exists but its bytes are gone from disk.
+    Gone,
+    TooLarge(String),
+    UnsupportedMediaType(String),
+    RangeNotSatisfiable {
+        size: u64,
+    },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
+    InsufficientStorage,
+    /// The database cannot be reached.
+    Unavailable(String),
+    /// A bug or an I/O failure: logged with context, answered without details.
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![(field.to_string(), message.into())])
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::BadRequest {
+            code: "bad_request",
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(context: &str, err: impl fmt::Display) -> Self {
+        Error::Internal(format!("{context}: {err}"))
+    }
+
+    pub fn taken(field: &'static str) -> Self {
+        Error::Conflict {
+            code: "taken",
+            field: Some(field),
+            message: format!("this {} is already taken", field.replace('_', " ")),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Invalid(_) | Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Gone => StatusCode::GONE,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code_and_message(&self) -> (&'static str, String) {
+        match self {
+            Error::Unauthorized => (
+                "unauthorized",
+                "log in first: the token is missing, unknown or expired".into(),
+            ),
+            Error::InvalidCredentials => {
+                ("invalid_credentials", "wrong username or password".into())
+            }
+            Error::Forbidden(code) => (code, forbidden_message(code).into()),
+            Error::NotFound => ("not_found", "no such thing here".into()),
+            Error::Invalid(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect::<Vec<_>>();
+                ("invalid", message.join("; "))
+            }
+            Error::BadRequest { code, message } => (code, message.clone()),
+            Error::MethodNotAllowed(_) => (
+                "method_not_allowed",
+                "this path does not take that method".into(),
+            ),
+            Error::Conflict { code, message, .. } => (code, message.clone()),
+            Error::Gone => (
+                "missing",
+                "the file's bytes are missing from the server's disk".into(),
+            ),
+            Error::TooLarge(message) => ("too_large", message.clone()),
+            Error::UnsupportedMediaType(message) => ("unsupported_media_type", message.clone()),
+            Error::RangeNotSatisfiable { size } => (
+                "range_not_satisfiable",
+                format!("the range is outside the file's {size} bytes"),
+            ),
+            Error::TooManyRequests { retry_after_secs } => (
+                "too_many_requests",
+                format!("too many attempts; try again in {retry_after_secs} s"),
+            ),
+            Error::InsufficientStorage => {
+                ("insufficient_storage", "the server's disk is full".into())
+            }
+            Error::Unavailable(_) => (
+                "unavailable",
+                "the database is unavailable; try again shortly".into(),
+            ),
+            Error::Internal(_) => ("internal", "internal server error".into()),
+        }
+    }
+
+    /// The JSON error response: `{"error": {"code", "message", "field"?, "fields"?}}`.
+    pub fn into_response(self) -> Response {
+        match &self {
+            Error::Internal(detail) => log::error!("internal error: {detail}"),
+            Error::Unavailable(detail) => log::warn!("database unavailable: {detail}"),
+            _ => {}
+        }
+        let (code, message) = self.code_and_message();
+        let mut error = Map::new();
+        error.insert("code".into(), json!(code));
+        error.insert("message".into(), json!(message));
+        match &self {
+            Error::Invalid(fields) => {
+                if let Some((first, _)) = fields.first() {
+                    error.insert("field".into(), json!(first));
+                }
+                if fields.len() > 1 {
+                    let all: Map<String, Value> =
+                        fields.iter().map(|(f, m)| (f.clone(), json!(m))).collect();
+                    error.insert("fields".into(), Value::Object(all));
+                }
+            }
+            Error::Conflict {
+                field: Some(field), ..
+            } => {
+                error.insert("field".into(), json!(field));
+            }
+            _ => {}
+        }
+        let mut response = json_response(self.status(), &json!({ "error": error }));
+        let headers = response.headers_mut();
+        match self {
+            Error::TooManyRequests { retry_after_secs } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            Error::RangeNotSatisfiable { size } => {
+                if let Ok(v) = HeaderValue::from_str(&crate::http::range::unsatisfied(size)) {
+                    headers.insert(hyper::header::CONTENT_RANGE, v);
+                }
+            }
+            Error::MethodNotAllowed(allow) => {
+                headers.insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+fn forbidden_message(code: &str) -> &'static str {
+    match code {
+        "registration_closed" => "registration is closed; ask an administrator for an account",
+        "invalid_link" => "this link is not valid",
+        "link_expired" => "this link has expired; ask for a new one",
+        _ => "you are not allowed to do that",
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (code, message) = self.code_and_message();
+        match self {
+            Error::Internal(detail) | Error::Unavailable(detail) => write!(f, "{code}: {detail}"),
+            _ => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

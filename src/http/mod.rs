@@ -1,0 +1,113 @@
+//! Small HTTP helpers shared by handlers: the body and response types, JSON in and out
+//! with limits, query strings, and where a request came from.
+
+pub mod disposition;
+pub mod json;
+pub mod range;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::StatusCode;
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::Value;
+
+/// Every response body: whole (JSON, assets) or streamed from disk.
+pub type Body = BoxBody<Bytes, std::io::Error>;
+pub type Response = hyper::Response<Body>;
+pub type Request = hyper::Request<Incoming>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+pub fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+pub fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut response = hyper::Response::new(full(value.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // API answers carry account data: never cache them anywhere.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn ok_json(value: Value) -> Response {
+    json_response(StatusCode::OK, &value)
+}
+
+pub fn no_content() -> Response {
+    let mut response = hyper::Response::new(empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+/// The query string's parameters; the first of repeated names wins.
+pub fn query(req: &Request) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    if let Some(q) = req.uri().query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            params
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
+        }
+    }
+    params
+}
+
+pub fn header_str(headers: &HeaderMap, name: impl hyper::header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The TCP peer of a connection, put into each request's extensions by the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+/// The client's IP: the TCP peer, or with `--trust-proxy` the address the nearest proxy
+/// appended to `X-Forwarded-For` (the rightmost; the ones before it are client-supplied).
+pub fn client_ip(req: &Request, trust_proxy: bool) -> IpAddr {
+    let peer = req.extensions().get::<Peer>().map(|p| p.0.ip());
+    if trust_proxy
+        && let Some(ip) = header_str(req.headers(), "x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip;
+    }
+    peer.unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// The base URL the client used, for links the server hands out: `--public-url` when set,
+/// else the `Host` header (checked to be a plain host[:port]), else the listen address.
+pub fn base_url(
+    req: &Request,
+    public_url: Option<&str>,
+    trust_proxy: bool,
+    listen: SocketAddr,
+) -> String {
+    if let Some(url) = public_url {
+        return url.to_string();
+    }
+    let scheme = match header_str(req.headers(), "x-forwarded-proto") {
+        Some("https") if trust_proxy => "https",
+        _ => "http",
+    };
+    let host = header_str(req.headers(), hyper::header::HOST)
+        .filter(|h| !h.is_empty() && h.len() <= 255)
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| listen.to_string());
+    format!("{scheme}://{host}")
+}

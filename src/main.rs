@@ -1,0 +1,57 @@
+//! mycloud: self-hosted personal cloud file storage in one binary.
+//! Parse the command line, build the configuration, run the command.
+#![forbid(unsafe_code)]
+
+mod api;
+mod app;
+mod assets;
+mod auth;
+mod blobs;
+mod check;
+mod cli;
+mod clock;
+mod config;
+mod error;
+mod http;
+mod ids;
+mod links;
+mod logging;
+mod ratelimit;
+mod reaper;
+mod router;
+mod server;
+mod store;
+mod units;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{Cli, Command, Config};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init();
+    let config = match Config::from_settings(cli.settings) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    match runtime.block_on(cli::run(command, config)) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mycloud: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,154 @@
+//! The listener: accept connections, serve HTTP/1.1 on each, log one line per request,
+//! add the headers every response carries, and drain in-flight requests on shutdown.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::body::Body as _;
+use hyper::header::{HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::http::{Peer, Request, Response};
+use crate::reaper::Reaper;
+use crate::router;
+
+/// How long in-flight requests may run after a stop signal before the process exits.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client must send its request headers within this time.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn serve(app: App) -> Result<(), String> {
+    let listen = app.config.listen;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let app = Arc::new(app);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reaper = tokio::spawn(Reaper::new(&app).run(stop_rx));
+
+    // Scripts and tests read this line to learn the port; logs go to stderr.
+    println!("mycloud listening on http://{local}/");
+    log::info!(
+        "serving {} on http://{local}/ (database: {}, sessions: idle {}, max {})",
+        app.config.data_dir.display(),
+        app.store.dialect(),
+        crate::units::format_duration(app.config.session_idle),
+        crate::units::format_duration(app.config.session_max_age)
+    );
+
+    let graceful = GracefulShutdown::new();
+    let mut signal = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        log::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                // Small responses written as header + body would otherwise wait ~40 ms
+                // for the peer's delayed ACK.
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = service_fn(move |mut req: Request| {
+                    req.extensions_mut().insert(Peer(peer));
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        log::debug!("connection from {peer}: {e}");
+                    }
+                });
+            }
+            _ = &mut signal => break,
+        }
+    }
+
+    log::info!(
+        "stopping: no new connections, waiting up to {}s for requests in flight",
+        DRAIN_TIMEOUT.as_secs()
+    );
+    drop(listener);
+    let _ = stop_tx.send(true);
+    tokio::select! {
+        _ = graceful.shutdown() => log::info!("all requests finished"),
+        _ = tokio::time::sleep(DRAIN_TIMEOUT) => log::warn!("gave up waiting for requests in flight"),
+    }
+    let _ = reaper.await;
+    Ok(())
+}
+
+/// Routes one request and logs it: method, path without the query (it may hold a link
+/// signature), status, bytes, milliseconds. Never headers: they hold tokens.
+async fn handle(app: &App, req: Request) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = loggable_path(req.uri().path());
+    let mut response = router::route(app, req).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Share and signed URLs must not leak to other sites through the Referer header.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let bytes = response.body().size_hint().exact().or_else(|| {
+        response
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()
+    });
+    log::info!(
+        "{method} {path} {} {} {}ms",
+        response.status().as_u16(),
+        bytes.map_or("-".to_string(), |b| b.to_string()),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+/// The path as logged: a share token is a credential, so it is cut out.
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/s/") {
+        Some(_) => "/s/…".to_string(),
+        None => path.escape_debug().to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! The SQLite dialect: every SQL statement for the bundled database, a small connection
+//! pool, and the migrations embedded from `migrations/sqlite`. Each call runs on the
+//! blocking pool, never on the async workers.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, SessionUser, Storage, User,
+    UserWithStorage,
+};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{FileId, TokenHash, UserId};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
+const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
+     last_downloaded_at, share_token, shared_at";
+
+/// Connections kept open between calls; more are opened under load and closed after.
+const MAX_IDLE_CONNECTIONS: usize = 8;
+
+#[derive(Clone)]
+pub struct Sqlite {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Pool {
+    fn take(&self) -> Result<Connection> {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => open_connection(&self.path),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_CONNECTIONS
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| Error::Unavailable(format!("opening {}: {e}", path.display())))?;
+    // WAL lets readers run beside the writer; FULL makes a commit survive power loss
+    // (NORMAL in WAL mode can lose the last transactions).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
+                Error::Unavailable(e.to_string())
+            }
+            _ => Error::internal("sqlite", e),
+        }
+    }
+}
+
+/// Which unique column a constraint failure names, if it is one.
+fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = e
+        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    {
+        return Some(if msg.contains("email") {
+            "email"
+        } else {
+            "username"
+        });
+    }
+    None
+}
+
+fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<uuid::Uuid> {
+    let text: String = row.get(idx)?;
+    uuid::Uuid::parse_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    row.get(idx).map(Timestamp)
+}
+
+fn opt_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(row.get::<_, Option<i64>>(idx)?.map(Timestamp))
+}
+
+fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: UserId(uuid_at(row, 0)?),
+        username: row.get(1)?,
+        full_name: row.get(2)?,
+        email: row.get(3)?,
+        is_admin: row.get(4)?,
+        avatar: row.get(5)?,
+        created_at: time_at(row, 6)?,
+        last_login_at: opt_time_at(row, 7)?,
+    })
+}
+
+fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRow> {
+    Ok(FileRow {
+        id: FileId(uuid_at(row, 0)?),
+        owner_id: UserId(uuid_at(row, 1)?),
+        name: row.get(2)?,
+        size: row.get::<_, i64>(3)? as u64,
+        content_type: row.get(4)?,
+        comment: row.get(5)?,
+        uploaded_at: time_at(row, 6)?,
+        last_downloaded_at: opt_time_at(row, 7)?,
+        share_token: row.get(8)?,
+        shared_at: opt_time_at(row, 9)?,
+    })
+}
+
+fn storage_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Storage> {
+    Ok(Storage {
+        file_count: row.get::<_, i64>(first)? as u64,
+        total_size: row.get::<_, i64>(first + 1)? as u64,
+    })
+}
+
+fn user_by_id(conn: &Connection, id: UserId) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], user_from)
+        .optional()?)
+}
+
+fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
+    let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], file_from)
+        .optional()?)
+}
+
+/// Refuses to remove the last admin; runs inside the caller's write transaction.
+fn ensure_not_last_admin(conn: &Connection, user: &User) -> Result<()> {
+    if !user.is_admin {
+        return Ok(());
+    }
+    let admins: i64 = conn.query_row("SELECT COUNT(*) FROM users WHERE is_admin = 1", [], |r| {
+        r.get(0)
+    })?;
+    if admins <= 1 {
+        return Err(Error::Conflict {
+            code: "last_admin",
+            field: None,
+            message: "this is the last administrator; make another user admin first".into(),
+        });
+    }
+    Ok(())
+}
+
+impl Sqlite {
+    pub async fn open(path: &Path) -> Result<Sqlite> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::Unavailable(format!("creating {}: {e}", parent.display()))
+                })?;
+            }
+            // Created 0600 before SQLite sees it: its -wal and -shm files copy the mode.
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| Error::Unavailable(format!("opening {}: {e}", path.display())))?;
+            let mut conn = open_connection(&path)?;
+            embedded::migrations::runner()
+                .run(&mut conn)
+                .map_err(|e| Error::internal("migrating the SQLite database", e))?;
+            Ok(Sqlite {
+                pool: Arc::new(Pool {
+                    path,
+                    idle: Mutex::new(vec![conn]),
+                }),
+            })
+        })
+        .await
+        .map_err(|e| Error::internal("opening the database", e))?
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.take()?;
+            let result = f(&mut conn);
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|e| Error::internal("database task", e))?
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    pub async fn create_user(&self, new: NewUser) -> Result<User> {
+        self.run(move |c| {
+            let id = UserId::new();
+            let now = Timestamp::now();
+            let inserted = c.prepare_cached(
+                "INSERT INTO users (id, username, full_name, email, password_hash, is_admin, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                id.to_string(), new.username, new.full_name, new.email, new.password_hash,
+                new.is_admin, now.millis()
+            ]);
+            match inserted {
+                Err(e) => Err(unique_violation(&e).map(Error::taken).unwrap_or_else(|| e.into())),
+                Ok(_) => user_by_id(c, id)?.ok_or(Error::NotFound),
+            }
+        })
+        .await
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
+        self.run(move |c| user_by_id(c, id)).await
+    }
+
+    pub async fn user_by_name(&self, username: String) -> Result<Option<(User, String)>> {
+        self.run(move |c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"
+            );
+            let row = c
+                .prepare_cached(&sql)?
+                .query_row([username], |r| Ok((user_from(r)?, r.get(8)?)))
+                .optional()?;
+            Ok(row)
+        })
+        .await
+    }
+
+    pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
+        self.run(|c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, COUNT(f.id), COALESCE(SUM(f.size), 0) FROM users u \
+                 LEFT JOIN files f ON f.owner_id = u.id GROUP BY u.id ORDER BY u.username"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([], |r| {
+                Ok(UserWithStorage {
+                    user: user_from(r)?,
+                    storage: storage_from(r, 8)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    pub async fn storage(&self, id: UserId) -> Result<Storage> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE owner_id = ?1",
+            )?;
+            Ok(stmt.query_row([id.to_string()], |r| storage_from(r, 0))?)
+        })
+        .await
+    }
+
+    pub async fn update_profile(&self, id: UserId, changes: ProfileChanges) -> Result<User> {
+        self.run(move |c| {
+            let (set_email, email) = match changes.email {
+                Some(email) => (true, email),
+                None => (false, None),
+            };
+            let updated = c
+                .prepare_cached(
+                    "UPDATE users SET full_name = COALESCE(?1, full_name), \
+                     email = CASE WHEN ?2 THEN ?3 ELSE email END WHERE id = ?4",
+                )?
+                .execute(params![changes.full_name, set_email, email, id.to_string()]);
+            match updated {
+                Err(e) => Err(unique_violation(&e)
+                    .map(Error::taken)
+                    .unwrap_or_else(|| e.into())),
+                Ok(_) => user_by_id(c, id)?.ok_or(Error::NotFound),
+            }
+        })
+        .await
+    }
+
+    pub async fn set_password(
+        &self,
+        id: UserId,
+        hash: String,
+        keep: Option<TokenHash>,
+    ) -> Result<()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                params![hash, id.to_string()],
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound);
+            }
+            let keep = keep.map(|k| k.0.to_vec()).unwrap_or_default();
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
+                params![id.to_string(), keep],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn upgrade_password_hash(&self, id: UserId, hash: String) -> Result<()> {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                params![hash, id.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_admin(&self, id: UserId, is_admin: bool) -> Result<User> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let user = user_by_id(&tx, id)?.ok_or(Error::NotFound)?;
+            if !is_admin {
+                ensure_not_last_admin(&tx, &user)?;
+            }
+            tx.execute(
+                "UPDATE users SET is_admin = ?1 WHERE id = ?2",
+                params![is_admin, id.to_string()],
+            )?;
+            let user = user_by_id(&tx, id)?.ok_or(Error::NotFound)?;
+            tx.commit()?;
+            Ok(user)
+        })
+        .await
+    }
+
+    pub async fn delete_user(&self, id: UserId) -> Result<()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let user = user_by_id(&tx, id)?.ok_or(Error::NotFound)?;
+            ensure_not_last_admin(&tx, &user)?;
+            // Sessions and files go by ON DELETE CASCADE.
+            tx.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<Option<String>> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let old = user_by_id(&tx, id)?.ok_or(Error::NotFound)?.avatar;
+            tx.execute(
+                "UPDATE users SET avatar = ?1 WHERE id = ?2",
+                params![avatar, id.to_string()],
+            )?;
+            tx.commit()?;
+            Ok(old)
+        })
+        .await
+    }
+
+    pub async fn create_session(&self, new: NewSession) -> Result<()> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.prepare_cached(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, user_agent, ip) \
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                new.token_hash.0.to_vec(), new.user_id.to_string(), new.created_at.millis(),
+                new.user_agent, new.ip
+            ])?;
+            tx.prepare_cached("UPDATE users SET last_login_at = ?1 WHERE id = ?2")?
+                .execute(params![new.created_at.millis(), new.user_id.to_string()])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn session_user(&self, hash: TokenHash) -> Result<Option<SessionUser>> {
+        self.run(move |c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s \
+                 JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+            );
+            let row = c
+                .prepare_cached(&sql)?
+                .query_row([hash.0.to_vec()], |r| {
+                    Ok(SessionUser {
+                        user: user_from(r)?,
+                        created_at: time_at(r, 8)?,
+                        last_seen_at: time_at(r, 9)?,
+                    })
+                })
+                .optional()?;
+            Ok(row)
+        })
+        .await
+    }
+
+    pub async fn touch_session(&self, hash: TokenHash, now: Timestamp) -> Result<()> {
+        self.run(move |c| {
+            c.prepare_cached("UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2")?
+                .execute(params![now.millis(), hash.0.to_vec()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_session(&self, hash: TokenHash) -> Result<()> {
+        self.run(move |c| {
+            c.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
+                .execute([hash.0.to_vec()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_expired_sessions(
+        &self,
+        idle_cutoff: Timestamp,
+        age_cutoff: Timestamp,
+        dry_run: bool,
+    ) -> Result<u64> {
+        self.run(move |c| {
+            let verb = if dry_run { "SELECT COUNT(*)" } else { "DELETE" };
+            let sql = format!("{verb} FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2");
+            let cutoffs = params![idle_cutoff.millis(), age_cutoff.millis()];
+            let n = if dry_run {
+                c.query_row(&sql, cutoffs, |r| r.get::<_, i64>(0))? as u64
+            } else {
+                c.execute(&sql, cutoffs)? as u64
+            };
+            Ok(n)
+        })
+        .await
+    }
+
+    pub async fn insert_file(&self, f: FileRow) -> Result<()> {
+        self.run(move |c| {
+            let inserted = c
+                .prepare_cached(&format!(
+                    "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))?
+                .execute(params![
+                    f.id.to_string(), f.owner_id.to_string(), f.name, f.size as i64, f.content_type,
+                    f.comment, f.uploaded_at.millis(), f.last_downloaded_at.map(Timestamp::millis),
+                    f.share_token, f.shared_at.map(Timestamp::millis)
+                ]);
+            match inserted {
+                Err(e) if is_foreign_key_violation(&e) => Err(Error::NotFound),
+                Err(e) => Err(e.into()),
+                Ok(_) => Ok(()),
+            }
+        })
+        .await
+    }
+
+    pub async fn file(&self, id: FileId) -> Result<Option<FileRow>> {
+        self.run(move |c| file_by_id(c, id)).await
+    }
+
+    pub async fn files_of(&self, owner: UserId) -> Result<Vec<FileRow>> {
+        self.run(move |c| {
+            let sql = format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 ORDER BY uploaded_at DESC, id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([owner.to_string()], file_from)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    pub async fn update_file(&self, id: FileId, changes: FileChanges) -> Result<Option<FileRow>> {
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE files SET original_name = COALESCE(?1, original_name), \
+                 content_type = COALESCE(?2, content_type), comment = COALESCE(?3, comment) WHERE id = ?4",
+            )?
+            .execute(params![changes.name, changes.content_type, changes.comment, id.to_string()])?;
+            file_by_id(c, id)
+        })
+        .await
+    }
+
+    pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
+        self.run(move |c| {
+            let sql = format!("DELETE FROM files WHERE id = ?1 RETURNING {FILE_COLUMNS}");
+            Ok(c.prepare_cached(&sql)?
+                .query_row([id.to_string()], file_from)
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn mark_downloaded(&self, id: FileId, now: Timestamp) -> Result<()> {
+        self.run(move |c| {
+            c.prepare_cached("UPDATE files SET last_downloaded_at = ?1 WHERE id = ?2")?
+                .execute(params![now.millis(), id.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn share_file(
+        &self,
+        id: FileId,
+        token: String,
+        now: Timestamp,
+    ) -> Result<Option<FileRow>> {
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE files SET share_token = ?1, shared_at = ?2 WHERE id = ?3 AND share_token IS NULL",
+            )?
+            .execute(params![token, now.millis(), id.to_string()])?;
+            file_by_id(c, id)
+        })
+        .await
+    }
+
+    pub async fn unshare_file(&self, id: FileId) -> Result<()> {
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE files SET share_token = NULL, shared_at = NULL WHERE id = ?1",
+            )?
+            .execute([id.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
+        self.run(move |c| {
+            let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE share_token = ?1");
+            Ok(c.prepare_cached(&sql)?
+                .query_row([token], file_from)
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn references(&self) -> Result<(Vec<BlobRef>, Vec<(UserId, String)>)> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT owner_id, id, size FROM files")?;
+            let blobs = stmt
+                .query_map([], |r| {
+                    Ok(BlobRef {
+                        owner_id: UserId(uuid_at(r, 0)?),
+                        file_id: FileId(uuid_at(r, 1)?),
+                        size: r.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = c.prepare("SELECT id, avatar FROM users WHERE avatar IS NOT NULL")?;
+            let avatars = stmt
+                .query_map([], |r| Ok((UserId(uuid_at(r, 0)?), r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((blobs, avatars))
+        })
+        .await
+    }
+}
