@@ -29,7 +29,8 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    /// Creates the folders (0700) and empties `tmp/`: at start nothing can be in flight.
+    /// Creates the folders (0700). Leaves `tmp/` alone: a CLI command may run beside a
+    /// live server whose uploads are in flight there.
     pub fn open(data_dir: &Path) -> io::Result<Blobs> {
         let blobs = Blobs {
             root: data_dir.to_path_buf(),
@@ -44,10 +45,6 @@ impl Blobs {
                 .recursive(true)
                 .mode(0o700)
                 .create(&dir)?;
-        }
-        let removed = blobs.empty_tmp()?;
-        if removed > 0 {
-            log::info!("removed {removed} unfinished uploads from tmp/");
         }
         Ok(blobs)
     }
@@ -75,7 +72,28 @@ impl Blobs {
         self.avatars_root().join(owner.to_string()).join(name)
     }
 
-    fn empty_tmp(&self) -> io::Result<usize> {
+    /// An exclusive lock on `server.lock` in the data dir, or a one-line reason why not.
+    pub fn lock_for_server(&self) -> std::result::Result<File, String> {
+        let path = self.root.join("server.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => Err(format!(
+                "another mycloud server is already using {}",
+                self.root.display()
+            )),
+            Err(fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+        }
+    }
+
+    /// Only the server calls this, as it starts: then nothing can be in flight.
+    pub fn empty_tmp(&self) -> io::Result<usize> {
         let mut removed = 0;
         for entry in fs::read_dir(self.tmp_root())? {
             let entry = entry?;

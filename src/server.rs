@@ -24,6 +24,14 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(app: App) -> Result<(), String> {
+    // Held until the process exits: a second server on the same data dir would empty the
+    // first one's tmp/ and race it on every file.
+    let _lock = app.blobs.lock_for_server()?;
+    match app.blobs.empty_tmp() {
+        Ok(0) => {}
+        Ok(n) => log::info!("removed {n} unfinished uploads from tmp/"),
+        Err(e) => return Err(format!("cannot empty tmp/: {e}")),
+    }
     let listen = app.config.listen;
     let listener = TcpListener::bind(listen)
         .await
