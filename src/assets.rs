@@ -31,9 +31,8 @@ pub fn serve(req: &Request) -> Response {
         let mut r = hyper::Response::new(empty());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r
-    } else if req.method() == hyper::Method::HEAD {
-        hyper::Response::new(empty())
     } else {
+        // hyper sends only the headers (with Content-Length) for HEAD.
         // Release builds embed the bytes: hand out the static slice without copying.
         let bytes = match file.data {
             std::borrow::Cow::Borrowed(b) => bytes::Bytes::from_static(b),

@@ -4,7 +4,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);
@@ -46,11 +45,21 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-25T08:00:00.123Z`.
     pub fn rfc3339(self) -> String {
+        // Always three fraction digits: clients may compare these as strings.
         let nanos = i128::from(self.0) * 1_000_000;
-        OffsetDateTime::from_unix_timestamp_nanos(nanos)
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_default()
+        let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+            return String::new();
+        };
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
     }
 
     /// IMF-fixdate for `Last-Modified` (whole seconds, as HTTP dates are).
@@ -69,6 +78,14 @@ mod tests {
         assert_eq!(
             Timestamp(1_700_000_000_123).rfc3339(),
             "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            Timestamp(1_700_000_000_980).rfc3339(),
+            "2023-11-14T22:13:20.980Z"
+        );
+        assert_eq!(
+            Timestamp(1_700_000_000_000).rfc3339(),
+            "2023-11-14T22:13:20.000Z"
         );
     }
 

@@ -5,8 +5,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::body::Body as _;
-use hyper::header::{HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use http_body_util::BodyExt;
+use hyper::header::{CONTENT_LENGTH, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -14,7 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::http::{Peer, Request, Response};
+use crate::http::{Body, Peer, Request, Response};
 use crate::reaper::Reaper;
 use crate::router;
 
@@ -105,33 +105,121 @@ pub async fn serve(app: App) -> Result<(), String> {
     Ok(())
 }
 
-/// Routes one request and logs it: method, path without the query (it may hold a link
-/// signature), status, bytes, milliseconds. Never headers: they hold tokens.
+/// Routes one request, adds the headers every response carries, and arranges for the
+/// log line to be written when the body has been sent (or abandoned), so that its bytes
+/// and milliseconds are what the client really got.
 async fn handle(app: &App, req: Request) -> Response {
     let started = Instant::now();
-    let method = req.method().clone();
-    let path = loggable_path(req.uri().path());
-    let mut response = router::route(app, req).await;
-    let headers = response.headers_mut();
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let line = LogLine {
+        method: req.method().clone(),
+        path: loggable_path(req.uri().path()),
+        status: 0,
+        started,
+    };
+    let response = router::route(app, req).await;
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Share and signed URLs must not leak to other sites through the Referer header.
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    let bytes = response.body().size_hint().exact().or_else(|| {
-        response
-            .headers()
-            .get(hyper::header::CONTENT_LENGTH)?
-            .to_str()
-            .ok()?
-            .parse()
-            .ok()
-    });
-    log::info!(
-        "{method} {path} {} {} {}ms",
-        response.status().as_u16(),
-        bytes.map_or("-".to_string(), |b| b.to_string()),
-        started.elapsed().as_millis()
-    );
-    response
+    parts
+        .headers
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let line = LogLine {
+        status: parts.status.as_u16(),
+        ..line
+    };
+    let expected = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    Response::from_parts(parts, LoggedBody::new(body, expected, line).boxed())
+}
+
+/// What the request log says of one request: method, path without the query (it may hold
+/// a link signature), status, bytes sent, milliseconds. Never headers: they hold tokens.
+struct LogLine {
+    method: hyper::Method,
+    path: String,
+    status: u16,
+    started: Instant,
+}
+
+/// A response body that counts what goes out and writes the log line when dropped.
+struct LoggedBody {
+    inner: Body,
+    line: LogLine,
+    /// From `Content-Length`: hyper stops polling once that many bytes went out.
+    expected: Option<u64>,
+    sent: u64,
+    finished: bool,
+}
+
+impl LoggedBody {
+    fn new(inner: Body, expected: Option<u64>, line: LogLine) -> LoggedBody {
+        LoggedBody {
+            inner,
+            line,
+            expected,
+            sent: 0,
+            finished: false,
+        }
+    }
+}
+
+impl hyper::body::Body for LoggedBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.sent += data.len() as u64;
+                }
+            }
+            std::task::Poll::Ready(None) => self.finished = true,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        let LogLine {
+            method,
+            path,
+            status,
+            started,
+        } = &self.line;
+        // HEAD bodies are never sent; anything else left unsent means the client left.
+        let done = self.finished
+            || hyper::body::Body::is_end_stream(&self.inner)
+            || Some(self.sent) == self.expected;
+        let cut = if *method != hyper::Method::HEAD && !done {
+            " (cut short)"
+        } else {
+            ""
+        };
+        log::info!(
+            "{method} {path} {status} {}{cut} {}ms",
+            self.sent,
+            started.elapsed().as_millis()
+        );
+    }
 }
 
 /// The path as logged: a share token is a credential, so it is cut out.

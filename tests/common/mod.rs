@@ -196,6 +196,29 @@ impl Server {
         assert!(left.is_empty(), "tmp/ should be empty, holds {left:?}");
     }
 
+    /// Sends SIGTERM, as systemd does on stop.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// The exit status once the process has ended, or `None` after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits up to `timeout` for `cond` to hold; returns whether it did.
     pub fn wait_for(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         let deadline = Instant::now() + timeout;
@@ -227,6 +250,8 @@ fn command() -> Command {
             cmd.env_remove(key);
         }
     }
+    // The log tests read request lines: the default level, whatever the caller's RUST_LOG.
+    cmd.env_remove("RUST_LOG");
     cmd
 }
 
