@@ -2,6 +2,9 @@
 
 mod common;
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
 use common::*;
 
 #[test]
@@ -65,4 +68,110 @@ fn the_page_loads_nothing_from_other_hosts() {
             "the page loads something from elsewhere ({needle})"
         );
     }
+}
+
+#[test]
+fn pages_are_gzipped_when_asked_with_their_own_etag() {
+    let server = Server::start();
+    let plain = server.anon().get("/").go().expect(200);
+    assert_eq!(plain.header("content-encoding"), None);
+    let packed = server
+        .anon()
+        .get("/")
+        .header("accept-encoding", "br, gzip;q=0.8")
+        .go()
+        .expect(200);
+    assert_eq!(packed.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(packed.header("vary").as_deref(), Some("Accept-Encoding"));
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&packed.body[..])
+        .read_to_end(&mut unpacked)
+        .expect("valid gzip");
+    assert_eq!(unpacked, plain.body);
+    assert_ne!(packed.header("etag"), plain.header("etag"));
+
+    let refused = server
+        .anon()
+        .get("/")
+        .header("accept-encoding", "gzip;q=0")
+        .go()
+        .expect(200);
+    assert_eq!(refused.header("content-encoding"), None);
+}
+
+#[test]
+fn unchanged_pages_revalidate_to_304() {
+    let server = Server::start();
+    let first = server.anon().get("/").go().expect(200);
+    let etag = first.header("etag").expect("ETag");
+    assert_eq!(first.header("cache-control").as_deref(), Some("no-cache"));
+    let again = server
+        .anon()
+        .get("/")
+        .header("if-none-match", &etag)
+        .go()
+        .expect(304);
+    assert!(again.body.is_empty());
+    server
+        .anon()
+        .get("/")
+        .header("if-none-match", "\"something-else\"")
+        .go()
+        .expect(200);
+}
+
+#[test]
+fn every_asset_is_served_with_its_type() {
+    let server = Server::start();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut checked = 0;
+    for path in files_below(&root) {
+        let rel = path.strip_prefix(&root).expect("below assets/");
+        let url = format!("/{}", rel.to_str().expect("utf-8 name"));
+        let reply = server.anon().get(&url).go().expect(200);
+        assert_eq!(
+            reply.body,
+            std::fs::read(&path).expect("read asset"),
+            "{url}"
+        );
+        let content_type = reply.header("content-type").expect("Content-Type");
+        let expected: &[&str] = match path.extension().and_then(|e| e.to_str()) {
+            Some("js") => &["text/javascript", "application/javascript"],
+            Some("css") => &["text/css"],
+            Some("html") => &["text/html"],
+            Some("svg") => &["image/svg+xml"],
+            Some("png") => &["image/png"],
+            _ => continue,
+        };
+        assert!(
+            expected.iter().any(|e| content_type.starts_with(e)),
+            "{url}: {content_type}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no assets found under {}", root.display());
+}
+
+#[test]
+fn a_missing_asset_is_a_404_not_the_page() {
+    let server = Server::start();
+    server
+        .anon()
+        .get("/js/no-such-module.js")
+        .go()
+        .expect_error(404, "not_found");
+    server.anon().get("/admin/users/0123").go().expect(200);
+}
+
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read assets/").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_below(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }

@@ -4,7 +4,7 @@
 
 use hyper::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
-    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED,
+    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_RANGE, LAST_MODIFIED,
 };
 use hyper::{Method, StatusCode};
 
@@ -16,7 +16,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::http::disposition::{self, Disposition};
 use crate::http::range::{self, ByteRange};
-use crate::http::{Request, Response, empty, header_str, query};
+use crate::http::{self, Request, Response, empty, header_str, query};
 use crate::ids::FileId;
 use crate::store::FileRow;
 
@@ -115,11 +115,8 @@ fn set(headers: &mut HeaderMap, name: impl hyper::header::IntoHeaderName, value:
 
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
 fn not_modified(headers: &HeaderMap, etag: &str, modified: Timestamp) -> bool {
-    if let Some(tags) = header_str(headers, IF_NONE_MATCH) {
-        return tags
-            .split(',')
-            .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == etag);
+    if let Some(listed) = http::if_none_match(headers, etag) {
+        return listed;
     }
     header_str(headers, IF_MODIFIED_SINCE)
         .and_then(|d| httpdate::parse_http_date(d).ok())
@@ -191,6 +188,7 @@ fn runs_in_browser(essence: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::IF_NONE_MATCH;
 
     #[test]
     fn active_types_are_neutralised_inline_but_keep_their_type_as_attachment() {

@@ -68,6 +68,17 @@ pub fn header_str(headers: &HeaderMap, name: impl hyper::header::AsHeaderName) -
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Whether `If-None-Match` names `etag` (or `*`); weak tags compare equal to strong ones,
+/// as RFC 9110 §13.1.2 asks for this header.
+pub fn if_none_match(headers: &HeaderMap, etag: &str) -> Option<bool> {
+    let tags = header_str(headers, hyper::header::IF_NONE_MATCH)?;
+    Some(
+        tags.split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == etag),
+    )
+}
+
 /// The TCP peer of a connection, put into each request's extensions by the server.
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
