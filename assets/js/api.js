@@ -1,0 +1,160 @@
+// Every HTTP call the app makes. Each one carries `Authorization: Token …` when there is
+// a session, and a 401 on a call that carried a token ends the session (the handler set
+// by app.js forgets the token and shows the login page).
+
+import { currentToken } from './session.js';
+
+/** An error answer from the API (`status` 0: the server could not be reached). */
+class ApiError extends Error {
+  constructor(status, error = {}, retryAfter = null) {
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code ?? (status === 0 ? 'network' : 'unknown');
+    // Every failing field with its message: `fields` when the server names several,
+    // else the one `field`. The server prefixes a single field's message with its name.
+    this.fields = error.fields ?? (error.field ? { [error.field]: stripFieldName(error) } : {});
+    this.retryAfter = retryAfter;
+  }
+}
+
+function stripFieldName({ field, message = '' }) {
+  const prefix = `${field}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+let sessionEnded = () => {};
+
+/** Sets what happens when the server no longer accepts the token. */
+export function onSessionEnd(handler) {
+  sessionEnded = handler;
+}
+
+function authHeaders() {
+  const token = currentToken();
+  return token ? { Authorization: `Token ${token}` } : {};
+}
+
+/** The ApiError for a failed fetch response; a 401 to a call with a token ends the session. */
+function failure(response, sentToken) {
+  if (response.status === 401 && sentToken) sessionEnded();
+  return errorFrom(response.status, () => response.json(), response.headers.get('Retry-After'));
+}
+
+async function errorFrom(status, readBody, retryAfter) {
+  let error = {};
+  try {
+    error = (await readBody())?.error ?? {};
+  } catch {
+    // Not JSON (a proxy's error page): the status alone has to do.
+  }
+  return new ApiError(status, error, retryAfter === null ? null : Number(retryAfter));
+}
+
+/**
+ * Calls the API and resolves with the parsed JSON (null for 204), or rejects with an
+ * ApiError. An abort (page left) rejects with the browser's AbortError.
+ */
+async function call(method, path, { json, body, signal } = {}) {
+  const headers = authHeaders();
+  const init = { method, headers, signal };
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  } else if (body !== undefined) {
+    init.body = body;
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0);
+  }
+  if (response.ok) return response.status === 204 ? null : response.json();
+  throw await failure(response, Boolean(headers.Authorization));
+}
+
+const fileQuery = (userId) => (userId ? `?user=${encodeURIComponent(userId)}` : '');
+const fileUrl = (id, rest = '') => `/api/files/${encodeURIComponent(id)}${rest}`;
+const userUrl = (id, rest = '') => `/api/admin/users/${encodeURIComponent(id)}${rest}`;
+
+// Accounts and the session
+export const login = (username, password) => call('POST', '/api/auth/login', { json: { username, password } });
+export const register = (fields) => call('POST', '/api/auth/register', { json: fields });
+export const logout = () => call('POST', '/api/auth/logout');
+export const getMe = (signal) => call('GET', '/api/me', { signal }).then((r) => r.user);
+export const updateMe = (changes) => call('PATCH', '/api/me', { json: changes }).then((r) => r.user);
+export const changePassword = (currentPassword, newPassword) =>
+  call('POST', '/api/me/password', {
+    json: { current_password: currentPassword, new_password: newPassword },
+  });
+export const putAvatar = (image) => call('PUT', '/api/me/avatar', { body: image }).then((r) => r.user);
+export const deleteAvatar = () => call('DELETE', '/api/me/avatar');
+
+/** A user's avatar as a Blob: images cannot send the header, so it is fetched here. */
+export async function getAvatar(userId, signal) {
+  const headers = authHeaders();
+  const response = await fetch(`/api/users/${encodeURIComponent(userId)}/avatar`, { headers, signal });
+  if (!response.ok) throw await failure(response, Boolean(headers.Authorization));
+  return response.blob();
+}
+
+// Files (`userId`: an admin acting on that user's files)
+export const listFiles = (userId, signal) =>
+  call('GET', `/api/files${fileQuery(userId)}`, { signal }).then((r) => r.files);
+export const updateFile = (id, changes) => call('PATCH', fileUrl(id), { json: changes }).then((r) => r.file);
+export const deleteFile = (id) => call('DELETE', fileUrl(id));
+/** A signed content URL valid for a few minutes, usable where no header can be sent. */
+export const contentLink = (id) => call('POST', fileUrl(id, '/link')).then((r) => r.url);
+export const shareFile = (id) => call('POST', fileUrl(id, '/share')).then((r) => r.file);
+export const unshareFile = (id) => call('DELETE', fileUrl(id, '/share'));
+
+/** The first `limit` bytes behind a signed URL (a Range request), as UTF-8 text. */
+export async function fetchTextStart(url, limit, signal) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Range: `bytes=0-${limit - 1}` }, signal });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0);
+  }
+  if (!response.ok) throw await failure(response, false);
+  const bytes = await response.arrayBuffer();
+  // `stream: true` holds back a character the range cut in half instead of showing �.
+  return new TextDecoder('utf-8').decode(bytes, { stream: true });
+}
+
+/**
+ * Uploads `file` as the raw body of `PUT /api/files?name=…&comment=…`. XMLHttpRequest,
+ * not fetch, because only it reports upload progress; the browser streams the File.
+ * Returns `{ done, abort }`: `done` resolves with the stored file, rejects with an
+ * ApiError, or with an AbortError after `abort()`.
+ */
+export function uploadFile(file, { comment = '', userId = null, onProgress }) {
+  const xhr = new XMLHttpRequest();
+  let url = `/api/files?name=${encodeURIComponent(file.name)}&comment=${encodeURIComponent(comment)}`;
+  if (userId) url += `&user=${encodeURIComponent(userId)}`;
+  const done = new Promise((resolve, reject) => {
+    const sentToken = Boolean(currentToken());
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status === 201) {
+        resolve(JSON.parse(xhr.responseText).file);
+        return;
+      }
+      if (xhr.status === 401 && sentToken) sessionEnded();
+      errorFrom(xhr.status, () => JSON.parse(xhr.responseText), xhr.getResponseHeader('Retry-After')).then(reject);
+    };
+    xhr.onerror = () => reject(new ApiError(0));
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+  });
+  xhr.open('PUT', url);
+  for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+  xhr.send(file);
+  return { done, abort: () => xhr.abort() };
+}
+
+// Administration
+export const listUsers = (signal) => call('GET', '/api/admin/users', { signal }).then((r) => r.users);
+export const setAdmin = (id, isAdmin) => call('PATCH', userUrl(id), { json: { is_admin: isAdmin } }).then((r) => r.user);
+export const deleteUser = (id) => call('DELETE', userUrl(id));

@@ -1,0 +1,64 @@
+// The header: product name, navigation for the signed-in user (the admin link only for
+// admins), their avatar and name, log out, and the language switch.
+
+import { avatarBadge, avatarVersion } from './avatar.js';
+import { h, replaceChildren } from './dom.js';
+import { LANGUAGES, currentLanguage, setLanguage } from './i18n.js';
+import { icon } from './icons.js';
+
+const header = document.querySelector('[data-app-header]');
+const navSlot = h('div', { class: 'nav-slot' });
+const languageSwitch = h(
+  'select',
+  { id: 'lang-switch', name: 'lang', class: 'lang-switch', data: { langSwitch: '' } },
+  LANGUAGES.map(([code, name]) => h('option', { value: code, lang: code, text: name })),
+);
+languageSwitch.value = currentLanguage();
+languageSwitch.addEventListener('change', () => setLanguage(languageSwitch.value));
+
+replaceChildren(
+  header,
+  h('div', { class: 'header-inner' },
+    h('a', { class: 'brand', href: '/files', data: { link: '' } },
+      h('img', { class: 'brand-logo', src: '/favicon.svg', alt: '', width: '28', height: '28' }),
+      h('span', { t: 'app.name' })),
+    navSlot,
+    h('div', { class: 'lang' },
+      h('label', { for: languageSwitch.id, class: 'visually-hidden', t: 'nav.language' }),
+      languageSwitch)),
+);
+
+/** What the header shows of a user; it is rebuilt only when this changes. */
+const signature = (me) =>
+  me ? JSON.stringify([me.id, me.username, me.full_name, me.is_admin, me.avatar_url, avatarVersion()]) : '';
+let shown = null;
+
+/** Shows the navigation for `me` (null: signed out). `onLogout` runs on "Log out". */
+export function renderHeader(me, { onLogout }) {
+  if (signature(me) === shown) return;
+  shown = signature(me);
+  if (!me) {
+    replaceChildren(navSlot);
+    return;
+  }
+  const link = (nav, href, label, symbol) =>
+    h('a', { class: 'nav-link', href, data: { nav, link: '' } }, symbol, h('span', { class: 'nav-label', ...label }));
+  const logout = h('button', { type: 'button', class: 'nav-link nav-button', data: { nav: 'logout' } },
+    icon('logout'), h('span', { class: 'nav-label', t: 'nav.logout' }));
+  logout.addEventListener('click', onLogout);
+  replaceChildren(navSlot, h('nav', { class: 'main-nav', tAttrs: { 'aria-label': 'nav.label' } },
+    link('files', '/files', { t: 'nav.files' }, icon('folder')),
+    me.is_admin && link('admin', '/admin', { t: 'nav.admin' }, icon('users')),
+    link('profile', '/profile', { text: me.full_name || me.username }, avatarBadge(me)),
+    logout));
+  markCurrent(location.pathname);
+}
+
+/** Marks the nav link of the section `path` belongs to with aria-current. */
+export function markCurrent(path) {
+  const section = ['files', 'admin', 'profile'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
+  for (const a of navSlot.querySelectorAll('a[data-nav]')) {
+    if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}

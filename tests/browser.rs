@@ -1,0 +1,1079 @@
+//! The web app in a real browser: headless Chromium driven through chromedriver.
+//!
+//! Each test starts its own server and its own browser, walks one flow a person would,
+//! and checks the outcome where it matters — through the JSON API and on disk, not only in
+//! the page. The page is found through the stable hooks of `docs/WEB-APP.md`
+//! (`data-page`, `data-form`, `data-action`, …), never through CSS classes or text.
+//!
+//! Without chromium and chromedriver the tests pass after a loud SKIPPED line (so `cargo
+//! test` works on any machine); with `CI=true` they fail instead. With
+//! `MYCLOUD_SCREENSHOTS=DIR` they also save the pictures in `docs/screenshots/`
+//! (see `docs/screenshots/take.sh`).
+
+mod common;
+#[path = "browser/harness.rs"]
+mod harness;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use common::*;
+use harness::*;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// CSS for the row of file `id` in the files table.
+fn file_row(id: &str) -> String {
+    format!("table[data-table=\"files\"] tr[data-file-id=\"{id}\"]")
+}
+
+/// CSS for the row of user `id` in the users table.
+fn user_row(id: &str) -> String {
+    format!("table[data-table=\"users\"] tr[data-user-id=\"{id}\"]")
+}
+
+/// Every row of the files table.
+const FILE_ROWS: &str = "table[data-table=\"files\"] tr[data-file-id]";
+
+/// The confirm dialog, only while it is open.
+const CONFIRM_OPEN: &str = "dialog[data-dialog=\"confirm\"][open]";
+
+/// The viewer dialog, only while it is open.
+const VIEWER_OPEN: &str = "dialog[data-dialog=\"viewer\"][open]";
+
+/// Clicks the submit button of `<form data-form=NAME>`, as a person would.
+#[track_caller]
+fn submit(b: &Browser, form: &str) {
+    b.click(&format!(
+        "form[data-form=\"{form}\"] :is(button:not([type]), button[type=\"submit\"], input[type=\"submit\"])"
+    ));
+}
+
+/// CSS for the input `name` of `<form data-form=FORM>`.
+fn field(form: &str, name: &str) -> String {
+    format!("form[data-form=\"{form}\"] [name=\"{name}\"]")
+}
+
+/// Fills the login form and submits it; the caller waits for whatever should follow.
+#[track_caller]
+fn log_in(b: &Browser, username: &str, password: &str) {
+    b.wait_page("login");
+    b.fill(&field("login", "username"), username);
+    b.fill(&field("login", "password"), password);
+    submit(b, "login");
+}
+
+/// Waits until the field error of `name` says something (fails the test if it never
+/// does), and returns it.
+#[track_caller]
+fn field_error(b: &Browser, name: &str) -> String {
+    let css = format!("[data-error-for=\"{name}\"]");
+    let mut text = String::new();
+    b.wait_until(&format!("{css} shows an error"), |b| {
+        text = b.text_now(&css).unwrap_or_default();
+        !text.is_empty()
+    });
+    text
+}
+
+/// Marks the toasts on screen now, so that [`wait_new_toast`] sees only later ones (earlier
+/// messages, e.g. from a previous action, stay up for a few seconds).
+#[track_caller]
+fn mark_toasts_seen(b: &Browser) {
+    b.js(
+        "document.querySelectorAll('[data-toast]').forEach((t) => { t.dataset.testSeen = ''; });",
+        vec![],
+    );
+}
+
+/// Waits for a toast that appeared after [`mark_toasts_seen`] and returns its text.
+#[track_caller]
+fn wait_new_toast(b: &Browser) -> String {
+    let css = "[data-toast]:not([data-test-seen])";
+    let mut text = String::new();
+    b.wait_until("a new toast appears", |b| {
+        text = b.text_now(css).unwrap_or_default();
+        !text.is_empty()
+    });
+    text
+}
+
+/// Whether a `toggle-admin` control is on: a checkbox's `checked`, or a switch button's
+/// `aria-pressed` — the contract allows either.
+#[track_caller]
+fn toggle_is_on(b: &Browser, css: &str) -> bool {
+    let state = b.js(
+        "const e = document.querySelector(arguments[0]); \
+         if (!e) return null; \
+         return e.type === 'checkbox' ? e.checked : e.getAttribute('aria-pressed') === 'true';",
+        vec![json!(css)],
+    );
+    state
+        .as_bool()
+        .unwrap_or_else(|| panic!("{css}: no toggle found (got {state})"))
+}
+
+/// The session token the browser holds: the one string in its IndexedDB that the API
+/// accepts as `username`'s token. Finding it by trying them keeps the test independent
+/// of how `session.js` lays out its database.
+#[track_caller]
+fn browser_token(b: &Browser, server: &Server, username: &str) -> String {
+    let valid: Vec<String> = b
+        .indexeddb_strings()
+        .into_iter()
+        .filter(|s| !s.is_empty() && s.len() < 512)
+        .filter(|candidate| {
+            let reply = server.client(candidate).get("/api/me").go();
+            reply.status == 200 && reply.json()["user"]["username"] == username
+        })
+        .collect();
+    assert_eq!(
+        valid.len(),
+        1,
+        "expected exactly one token for {username} in IndexedDB, found {valid:?}"
+    );
+    valid.into_iter().next().unwrap()
+}
+
+/// Asserts `<form data-form=FORM>` has an input for each API field name, each with a
+/// `<label for>` pointing at it.
+#[track_caller]
+fn assert_labelled_inputs(b: &Browser, form: &str, names: &[&str]) {
+    for name in names {
+        let css = field(form, name);
+        let labelled = b.js(
+            "const i = document.querySelector(arguments[0]); \
+             if (!i) return 'missing'; \
+             if (!i.id) return 'no id'; \
+             return document.querySelector(`label[for=\"${CSS.escape(i.id)}\"]`) ? 'ok' : 'no label';",
+            vec![json!(css)],
+        );
+        assert_eq!(labelled, json!("ok"), "{css}");
+    }
+}
+
+/// The names in the files table, top to bottom.
+#[track_caller]
+fn file_names_in_table(b: &Browser) -> Vec<String> {
+    let names = b.js(
+        "return [...document.querySelectorAll(arguments[0])] \
+           .map((row) => row.querySelector('[data-col=\"name\"]').textContent.trim());",
+        vec![json!(FILE_ROWS)],
+    );
+    serde_json::from_value(names).expect("names")
+}
+
+/// Files of the API client's own account (or of `user` for an admin), by name.
+#[track_caller]
+fn files_by_name(client: &Client, user: Option<&str>) -> HashMap<String, Value> {
+    let path = match user {
+        Some(id) => format!("/api/files?user={id}"),
+        None => "/api/files".to_string(),
+    };
+    let body = client.get(&path).go().expect(200).json();
+    body["files"]
+        .as_array()
+        .expect("files array")
+        .iter()
+        .map(|f| (f["name"].as_str().expect("name").to_string(), f.clone()))
+        .collect()
+}
+
+/// The users the admin API lists, by username.
+#[track_caller]
+fn users_by_name(admin: &Client) -> HashMap<String, Value> {
+    let body = admin.get("/api/admin/users").go().expect(200).json();
+    body["users"]
+        .as_array()
+        .expect("users array")
+        .iter()
+        .map(|u| {
+            (
+                u["username"].as_str().expect("username").to_string(),
+                u.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Screenshots the current page at desktop and phone width (`NAME-desktop.png`,
+/// `NAME-phone.png`), checking on the phone that nothing forces a sideways scroll.
+/// The browser is back at desktop width afterwards.
+#[track_caller]
+fn screenshots_and_phone_fit(b: &mut Browser, name: &str) {
+    b.screenshot(name);
+    b.phone();
+    b.assert_no_horizontal_scroll();
+    b.screenshot(name);
+    b.desktop();
+}
+
+/// A folder of files to upload from, with real names and known bytes.
+struct UploadDir {
+    dir: tempfile::TempDir,
+}
+
+impl UploadDir {
+    fn new() -> UploadDir {
+        UploadDir {
+            dir: tempfile::tempdir().expect("temp dir for uploads"),
+        }
+    }
+
+    /// Writes `bytes` as `name` and returns its absolute path (what a file input takes).
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write upload file");
+        path
+    }
+}
+
+/// Absolute paths joined by newlines: how chromedriver takes several files for one
+/// `<input type=file multiple>` in a single `send_keys`.
+fn file_list(paths: &[&PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.to_str().expect("utf-8 path"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A `w`×`h` RGB PNG with a colour gradient: a real image that looks like something in
+/// the viewer screenshot and whose decoded size the test can check.
+fn gradient_png(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut tagged = kind.to_vec();
+        tagged.extend_from_slice(data);
+        out.extend_from_slice(&tagged);
+        out.extend_from_slice(&crc32(&tagged).to_be_bytes());
+    }
+    let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
+    for y in 0..h {
+        raw.push(0); // filter: none
+        for x in 0..w {
+            raw.push((255 * x / w.max(1)) as u8);
+            raw.push((120 + 100 * y / h.max(1)) as u8);
+            raw.push((255 - 200 * y / h.max(1)) as u8);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).expect("compress");
+    let idat = z.finish().expect("compress");
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &idat);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+const NOTES: &str = "Packing list\n- passport\n- charger\n- sunscreen\n";
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+/// Registration: a password that breaks the rules is refused with the reason next to the
+/// password field and creates no account; fixing it clears the message and registers; a
+/// wrong password at login gets a form error, the right one opens the (empty) files page
+/// without an admin link, and the admin page stays closed to this new user.
+#[test]
+fn register_with_a_bad_then_a_good_password_then_log_in() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let root = admin_named(&server, "root");
+
+    b.goto("/login");
+    b.wait_page("login");
+    screenshots_and_phone_fit(&mut b, "login");
+
+    b.goto("/register");
+    b.wait_page("register");
+    b.fill(&field("register", "username"), "dora");
+    b.fill(&field("register", "full_name"), "Dora Explorer");
+    b.fill(&field("register", "email"), "dora@example.com");
+    b.fill(&field("register", "password"), "short");
+    submit(&b, "register");
+    field_error(&b, "password");
+    assert!(
+        b.exists("main[data-page=\"register\"]"),
+        "a refused registration must stay on the form"
+    );
+    assert!(
+        !users_by_name(&root).contains_key("dora"),
+        "a refused registration created an account"
+    );
+    screenshots_and_phone_fit(&mut b, "register");
+
+    b.fill(&field("register", "password"), PASSWORD);
+    b.wait_until("the password error clears for a good password", |b| {
+        b.text_now("[data-error-for=\"password\"]")
+            .unwrap_or_default()
+            .is_empty()
+    });
+    submit(&b, "register");
+    b.wait_until("registration leads to the login or files page", |b| {
+        b.exists("main[data-page=\"login\"]") || b.exists("main[data-page=\"files\"]")
+    });
+    let dora = users_by_name(&root)
+        .remove("dora")
+        .expect("dora is registered");
+    assert_eq!(dora["full_name"], "Dora Explorer");
+    assert_eq!(dora["email"], "dora@example.com");
+    assert_eq!(
+        dora["is_admin"], false,
+        "web registration never makes an admin"
+    );
+
+    if b.exists("main[data-page=\"files\"]") {
+        // Registration logged in directly: log out to exercise the login form too.
+        b.click("[data-nav=\"logout\"]");
+    }
+    log_in(&b, "dora", "Wrong-pass-1");
+    b.wait_until("a wrong password shows a form error", |b| {
+        !b.text_now("form[data-form=\"login\"] [data-form-error]")
+            .unwrap_or_default()
+            .is_empty()
+    });
+    assert!(b.exists("main[data-page=\"login\"]"));
+
+    b.fill(&field("login", "password"), PASSWORD);
+    submit(&b, "login");
+    b.wait_page("files");
+    assert_eq!(b.path(), "/files", "login goes to the files page");
+    assert!(
+        b.exists("[data-empty]"),
+        "a new account shows the empty state"
+    );
+    assert_eq!(b.count(FILE_ROWS), 0);
+    assert!(
+        !b.exists("[data-nav=\"admin\"]"),
+        "a non-admin must not see the admin link"
+    );
+    browser_token(&b, &server, "dora");
+
+    // The admin page is for admins only: dora is sent elsewhere and sees no users.
+    b.goto("/admin");
+    b.wait_until("a page has loaded", |b| b.exists("main[data-page]"));
+    assert!(
+        !b.exists("main[data-page=\"admin\"]") && !b.exists("table[data-table=\"users\"]"),
+        "a non-admin must not get the admin page (at {})",
+        b.path()
+    );
+    b.assert_clean_console();
+}
+
+/// The files page end to end: the login detour for a visitor without a session, two
+/// uploads with a comment through the file input, rename in place, cancelling an edit,
+/// the viewer, sharing and fetching the public link anonymously, a reload that keeps the
+/// session (token in IndexedDB), and logout killing the token on the server.
+#[test]
+fn upload_rename_view_share_reload_and_log_out() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "erin");
+    let uploads = UploadDir::new();
+    let notes = uploads.file("notes.txt", NOTES.as_bytes());
+    let picture_bytes = gradient_png(320, 200);
+    let picture = uploads.file("sunset.png", &picture_bytes);
+
+    // A visitor without a session is sent to log in, and comes back afterwards.
+    b.goto("/files");
+    b.wait_page("login");
+    let detour = b.path();
+    assert!(
+        detour.starts_with("/login?next="),
+        "expected /login?next=…, got {detour}"
+    );
+    assert!(
+        detour.ends_with("next=%2Ffiles") || detour.ends_with("next=/files"),
+        "the login page must remember /files, got {detour}"
+    );
+    log_in(&b, "erin", PASSWORD);
+    b.wait_page("files");
+    assert_eq!(b.path(), "/files");
+    assert!(
+        b.exists("[data-empty]"),
+        "no files yet: the empty state shows"
+    );
+
+    // Two files at once, with one comment.
+    b.fill("[data-upload-comment]", "holiday 2024");
+    b.type_keys("[data-upload-input]", &file_list(&[&notes, &picture]));
+    b.wait_count(FILE_ROWS, 2);
+    b.wait_gone("[data-empty]");
+    let mut files = HashMap::new();
+    b.wait_until("both uploads are stored", |_| {
+        files = files_by_name(&api, None);
+        files.len() == 2
+    });
+    let notes_file = &files["notes.txt"];
+    let picture_file = &files["sunset.png"];
+    for (file, size) in [
+        (notes_file, NOTES.len()),
+        (picture_file, picture_bytes.len()),
+    ] {
+        assert_eq!(file["comment"], "holiday 2024", "{file}");
+        assert_eq!(file["size"], json!(size), "{file}");
+        let row = file_row(&id(file));
+        assert_eq!(
+            b.text(&format!("{row} [data-col=\"comment\"]")),
+            "holiday 2024"
+        );
+        assert!(
+            b.text(&format!("{row} [data-col=\"name\"]"))
+                .contains(file["name"].as_str().unwrap()),
+            "the row shows the file name"
+        );
+    }
+    let notes_id = id(notes_file);
+    let picture_id = id(picture_file);
+    let stored = api
+        .get(&format!("/api/files/{notes_id}/content"))
+        .go()
+        .expect(200);
+    assert_eq!(stored.body, NOTES.as_bytes(), "uploaded bytes are intact");
+
+    // Rename in place: Enter saves.
+    let notes_row = file_row(&notes_id);
+    b.click(&format!("{notes_row} [data-action=\"rename\"]"));
+    let name_input = format!("{notes_row} input[name=\"name\"]");
+    b.fill(&name_input, "packing list.txt");
+    b.type_keys(&name_input, ENTER);
+    b.wait_gone(&name_input);
+    b.wait_until("the new name is shown", |b| {
+        b.text_now(&format!("{notes_row} [data-col=\"name\"]"))
+            .is_some_and(|t| t.contains("packing list.txt"))
+    });
+    let renamed = api
+        .get(&format!("/api/files/{notes_id}"))
+        .go()
+        .expect(200)
+        .json();
+    assert_eq!(renamed["file"]["name"], "packing list.txt");
+
+    // Edit a comment in place and press Escape: nothing changes.
+    let picture_row = file_row(&picture_id);
+    b.click(&format!("{picture_row} [data-action=\"edit-comment\"]"));
+    let comment_input = format!("{picture_row} input[name=\"comment\"]");
+    b.fill(&comment_input, "this must not be saved");
+    b.type_keys(&comment_input, ESCAPE);
+    b.wait_gone(&comment_input);
+    assert_eq!(
+        b.text(&format!("{picture_row} [data-col=\"comment\"]")),
+        "holiday 2024"
+    );
+    let unchanged = api
+        .get(&format!("/api/files/{picture_id}"))
+        .go()
+        .expect(200)
+        .json();
+    assert_eq!(
+        unchanged["file"]["comment"], "holiday 2024",
+        "Escape cancels"
+    );
+
+    // The viewer shows the image, loaded through a signed link under the CSP.
+    b.click(&format!("{picture_row} [data-action=\"view\"]"));
+    b.find(VIEWER_OPEN);
+    b.wait_until("the image in the viewer has loaded", |b| {
+        b.js(
+            "const i = document.querySelector(arguments[0]); \
+             return i ? i.complete && i.naturalWidth : 0;",
+            vec![json!(format!("{VIEWER_OPEN} img"))],
+        ) == json!(320)
+    });
+    screenshots_and_phone_fit(&mut b, "viewer");
+    b.click(&format!("{VIEWER_OPEN} [data-action=\"close\"]"));
+    b.wait_gone(VIEWER_OPEN);
+
+    // Share: the row gets the public link, and anyone can fetch the bytes with it.
+    b.click(&format!("{notes_row} [data-action=\"share\"]"));
+    let link = format!("{notes_row} [data-col=\"shared\"] a[data-share-url]");
+    let share_url = b.prop(&link, "href").expect("share link has an href");
+    let shared = api
+        .get(&format!("/api/files/{notes_id}"))
+        .go()
+        .expect(200)
+        .json();
+    assert_eq!(
+        shared["file"]["share_url"].as_str(),
+        Some(share_url.as_str()),
+        "the page links the API's share_url"
+    );
+    let public = server.anon().get(&share_url).go().expect(200);
+    assert_eq!(
+        public.body,
+        NOTES.as_bytes(),
+        "the public link serves the file"
+    );
+
+    // A file added elsewhere (another device) shows up on reload; the session survives it.
+    upload_multipart(
+        &api,
+        "budget.csv",
+        b"month,amount\nmay,120\n",
+        Some("shared costs"),
+    );
+    b.refresh();
+    b.wait_page("files");
+    b.wait_count(FILE_ROWS, 3);
+    assert_eq!(b.path(), "/files", "a reload stays on the files page");
+    b.find(&link);
+    screenshots_and_phone_fit(&mut b, "files");
+
+    // Log out: back to the login page, the token is dead on the server and gone locally.
+    let token = browser_token(&b, &server, "erin");
+    b.click("[data-nav=\"logout\"]");
+    b.wait_page("login");
+    server
+        .client(&token)
+        .get("/api/me")
+        .go()
+        .expect_error(401, "unauthorized");
+    assert!(
+        !b.indexeddb_strings().contains(&token),
+        "logout must remove the token from IndexedDB"
+    );
+    b.goto("/files");
+    b.wait_page("login");
+
+    // The public link works in the logged-out browser too.
+    b.goto(&format!("{share_url}?inline=1"));
+    b.wait_until("the shared text is displayed", |b| {
+        b.js(
+            "return document.body ? document.body.innerText : '';",
+            vec![],
+        )
+        .as_str()
+        .is_some_and(|t| t.trim() == NOTES.trim())
+    });
+    b.goto("/login");
+    b.wait_page("login");
+    b.assert_clean_console();
+}
+
+/// Profile: a visitor sent to log in from /profile comes back to /profile; a new full
+/// name and an avatar are saved through the forms and show up in the API; a session ended
+/// on the server sends the page back to the login form.
+#[test]
+fn profile_keeps_the_next_path_and_saves_name_and_avatar() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "fiona");
+    let uploads = UploadDir::new();
+    let avatar = uploads.file("me.png", &gradient_png(96, 96));
+
+    b.goto("/profile");
+    b.wait_page("login");
+    log_in(&b, "fiona", PASSWORD);
+    b.wait_page("profile");
+    assert_eq!(b.path(), "/profile", "login returns to the page asked for");
+    assert_eq!(
+        b.prop(&field("profile", "full_name"), "value").as_deref(),
+        Some("fiona Example"),
+        "the form shows the current name"
+    );
+
+    b.fill(&field("profile", "full_name"), "Fay Wray");
+    submit(&b, "profile");
+    b.wait_until("the new name is saved", |_| {
+        api.me()["full_name"] == "Fay Wray"
+    });
+
+    b.type_keys(
+        "input[type=\"file\"][name=\"avatar\"]",
+        avatar.to_str().unwrap(),
+    );
+    b.wait_until("the avatar is stored", |_| {
+        !api.me()["avatar_url"].is_null()
+    });
+    b.wait_until("the avatar image is shown", |b| {
+        b.js(
+            "const i = document.querySelector('img[data-avatar]'); \
+             return !!i && i.complete && i.naturalWidth > 0;",
+            vec![],
+        ) == json!(true)
+    });
+    assert!(b.exists("[data-action=\"remove-avatar\"]"));
+    screenshots_and_phone_fit(&mut b, "profile");
+
+    // A session ended elsewhere (here: logged out through the API) ends in the page too:
+    // the next request gets 401 and the app asks to log in again, remembering the page.
+    let token = browser_token(&b, &server, "fiona");
+    server
+        .client(&token)
+        .post("/api/auth/logout")
+        .go()
+        .expect(204);
+    b.refresh();
+    b.wait_page("login");
+    assert!(
+        b.path().ends_with("next=%2Fprofile") || b.path().ends_with("next=/profile"),
+        "expected a way back to /profile, got {}",
+        b.path()
+    );
+    b.assert_clean_console();
+}
+
+/// Administration: the admin link, granting and revoking another user's admin flag, the
+/// last admin refused with a message, a user's files opened and one deleted, and a user
+/// deleted through the confirm dialog (after a cancel that must change nothing).
+#[test]
+fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let root_api = admin_named(&server, "root");
+    let (bob, _) = user(&server, "bobby");
+    let (carol, carol_api) = user(&server, "carol");
+    upload_multipart(&carol_api, "recipes.txt", b"bread, soup", Some("family"));
+    upload_multipart(
+        &carol_api,
+        "garden.png",
+        &gradient_png(40, 30),
+        Some("spring"),
+    );
+    let doomed = upload_multipart(&carol_api, "old draft.txt", b"delete me", None);
+    let users = users_by_name(&root_api);
+    let root_id = id(&users["root"]);
+    let (bob_id, carol_id) = (id(&bob), id(&carol));
+
+    b.goto("/login");
+    log_in(&b, "root", PASSWORD);
+    b.wait_page("files");
+    b.click("[data-nav=\"admin\"]");
+    b.wait_page("admin");
+    assert_eq!(b.path(), "/admin");
+    b.wait_count("table[data-table=\"users\"] tr[data-user-id]", 3);
+    assert_eq!(
+        b.text(&format!("{} [data-col=\"files\"]", user_row(&carol_id))),
+        "3",
+        "the users table shows carol's file count"
+    );
+    screenshots_and_phone_fit(&mut b, "admin");
+
+    // Grant and revoke bob's admin flag.
+    let bob_toggle = format!("{} [data-action=\"toggle-admin\"]", user_row(&bob_id));
+    assert!(!toggle_is_on(&b, &bob_toggle));
+    b.click(&bob_toggle);
+    b.wait_until("bob becomes an admin", |_| {
+        users_by_name(&root_api)["bobby"]["is_admin"] == true
+    });
+    b.wait_until("bob's toggle shows on", |b| toggle_is_on(b, &bob_toggle));
+    b.click(&bob_toggle);
+    b.wait_until("bob is no admin again", |_| {
+        users_by_name(&root_api)["bobby"]["is_admin"] == false
+    });
+    b.wait_until("bob's toggle shows off", |b| !toggle_is_on(b, &bob_toggle));
+
+    // The last admin cannot step down: a message, and nothing changes.
+    let root_toggle = format!("{} [data-action=\"toggle-admin\"]", user_row(&root_id));
+    assert!(toggle_is_on(&b, &root_toggle));
+    mark_toasts_seen(&b);
+    b.click(&root_toggle);
+    let message = wait_new_toast(&b);
+    assert_eq!(
+        users_by_name(&root_api)["root"]["is_admin"],
+        true,
+        "the last admin stays admin (the page said {message:?})"
+    );
+    b.wait_until("root's toggle still shows on", |b| {
+        toggle_is_on(b, &root_toggle)
+    });
+
+    // Carol's files: the same table, managed by the admin.
+    b.click(&format!(
+        "{} [data-action=\"open-files\"]",
+        user_row(&carol_id)
+    ));
+    b.wait_page("user-files");
+    assert_eq!(b.path(), format!("/admin/users/{carol_id}"));
+    b.wait_count(FILE_ROWS, 3);
+    screenshots_and_phone_fit(&mut b, "user-files");
+
+    let doomed_id = id(&doomed);
+    let blob = server.blob_path(&carol_id, &doomed_id);
+    assert!(blob.exists());
+    b.click(&format!(
+        "{} [data-action=\"delete\"]",
+        file_row(&doomed_id)
+    ));
+    let question = b.text(CONFIRM_OPEN);
+    assert!(
+        question.contains("old draft.txt"),
+        "the confirm dialog names the file: {question:?}"
+    );
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&file_row(&doomed_id));
+    root_api
+        .get(&format!("/api/files/{doomed_id}"))
+        .go()
+        .expect_error(404, "not_found");
+    assert!(!blob.exists(), "the bytes are gone from disk");
+    assert_eq!(files_by_name(&root_api, Some(&carol_id)).len(), 2);
+
+    // Delete carol: cancel first (nothing happens), then confirm.
+    b.click("[data-nav=\"admin\"]");
+    b.wait_page("admin");
+    let delete_carol = format!("{} [data-action=\"delete-user\"]", user_row(&carol_id));
+    b.click(&delete_carol);
+    let question = b.text(CONFIRM_OPEN);
+    assert!(
+        question.contains("carol"),
+        "the confirm dialog names the user: {question:?}"
+    );
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(CONFIRM_OPEN);
+    assert!(
+        users_by_name(&root_api).contains_key("carol"),
+        "cancel deletes nothing"
+    );
+    assert!(b.exists(&user_row(&carol_id)));
+
+    b.click(&delete_carol);
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&user_row(&carol_id));
+    let left = users_by_name(&root_api);
+    assert!(!left.contains_key("carol"), "carol is deleted");
+    assert!(left.contains_key("bobby") && left.contains_key("root"));
+    root_api
+        .get(&format!("/api/files?user={carol_id}"))
+        .go()
+        .expect_error(404, "not_found");
+    carol_api
+        .get("/api/me")
+        .go()
+        .expect_error(401, "unauthorized");
+    b.assert_clean_console();
+}
+
+/// The hooks `docs/WEB-APP.md` promises to tests and scripts are on every page: forms and
+/// their labelled, API-named inputs, field and form error slots, navigation, the language
+/// switch, table columns, sort buttons, row actions, upload controls, the users table, and
+/// the not-found page. Other tests use a few of them in flows; this one checks all of them,
+/// so a renamed hook fails here with its name rather than as a timeout somewhere else.
+#[test]
+fn every_page_carries_the_documented_hooks() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let root = admin_named(&server, "root");
+    let plain = upload_multipart(&root, "plain.txt", b"just text", Some("a comment"));
+    let shared = upload_multipart(&root, "shared.txt", b"for everyone", None);
+    root.post(&format!("/api/files/{}/share", id(&shared)))
+        .go()
+        .expect(200);
+    upload_multipart(&root, "middle.txt", b"in between", None);
+    let (gina, _) = user(&server, "gina");
+
+    // Logged out: login and register.
+    b.goto("/login");
+    b.wait_page("login");
+    assert_labelled_inputs(&b, "login", &["username", "password"]);
+    assert!(b.exists("form[data-form=\"login\"] [data-form-error]"));
+    assert!(b.exists("select[name=\"lang\"][data-lang-switch] option[value=\"en\"]"));
+    assert!(b.exists("select[name=\"lang\"][data-lang-switch] option[value=\"ru\"]"));
+
+    b.goto("/register");
+    b.wait_page("register");
+    let register_fields = ["username", "full_name", "email", "password"];
+    assert_labelled_inputs(&b, "register", &register_fields);
+    for name in register_fields {
+        assert!(
+            b.exists(&format!(
+                "form[data-form=\"register\"] [data-error-for=\"{name}\"]"
+            )),
+            "register: no [data-error-for={name}]"
+        );
+    }
+
+    b.goto("/nowhere/at/all");
+    b.wait_page("not-found");
+    let home_links = b.js(
+        "return [...document.querySelectorAll('main a[href]')] \
+           .map((a) => new URL(a.href).pathname) \
+           .filter((p) => p === '/' || p === '/files' || p === '/login').length;",
+        vec![],
+    );
+    assert_ne!(home_links, json!(0), "the not-found page links home");
+
+    // Logged in as an admin: the files page.
+    b.goto("/login");
+    log_in(&b, "root", PASSWORD);
+    b.wait_page("files");
+    for nav in ["files", "profile", "admin", "logout"] {
+        assert!(
+            b.exists(&format!("nav [data-nav=\"{nav}\"]")),
+            "no <nav> [data-nav={nav}]"
+        );
+    }
+    for column in [
+        "name",
+        "comment",
+        "size",
+        "uploaded",
+        "downloaded",
+        "shared",
+    ] {
+        assert!(
+            b.exists(&format!(
+                "table[data-table=\"files\"] button[data-sort=\"{column}\"]"
+            )),
+            "no sort button for {column}"
+        );
+        for file in [&plain, &shared] {
+            let cell = format!("{} [data-col=\"{column}\"]", file_row(&id(file)));
+            assert!(b.exists(&cell), "no cell {cell}");
+        }
+    }
+    let plain_row = file_row(&id(&plain));
+    for action in [
+        "rename",
+        "edit-comment",
+        "download",
+        "view",
+        "share",
+        "delete",
+    ] {
+        assert!(
+            b.exists(&format!("{plain_row} [data-action=\"{action}\"]")),
+            "a file row has no [data-action={action}]"
+        );
+    }
+    let shared_row = file_row(&id(&shared));
+    for action in ["copy-link", "revoke"] {
+        assert!(
+            b.exists(&format!("{shared_row} [data-action=\"{action}\"]")),
+            "a shared row has no [data-action={action}]"
+        );
+    }
+    assert!(b.exists(&format!(
+        "{shared_row} [data-col=\"shared\"] a[data-share-url][href]"
+    )));
+    assert!(b.exists("input[type=\"file\"][name=\"file\"][multiple][data-upload-input]"));
+    assert!(b.exists("input[name=\"comment\"][data-upload-comment]"));
+    assert!(
+        b.exists("form[data-form=\"comment-upload\"]"),
+        "no <form data-form=comment-upload>"
+    );
+
+    // A sort button orders the rows by that column, and a second click reverses them.
+    let sorted_by_name = |names: &[String]| names.is_sorted() || names.iter().rev().is_sorted();
+    // By size first (9, 10, 12 bytes: p, m, s), an order that is not by name either way.
+    b.click("button[data-sort=\"size\"]");
+    let by_size = ["plain.txt", "middle.txt", "shared.txt"].map(String::from);
+    b.wait_until("the rows are sorted by size", |b| {
+        let names = file_names_in_table(b);
+        names == by_size || names.iter().rev().eq(by_size.iter())
+    });
+    b.click("button[data-sort=\"name\"]");
+    let mut first = Vec::new();
+    b.wait_until("the rows are sorted by name", |b| {
+        first = file_names_in_table(b);
+        sorted_by_name(&first)
+    });
+    b.click("button[data-sort=\"name\"]");
+    let reversed: Vec<String> = first.iter().rev().cloned().collect();
+    b.wait_until("a second click reverses the order", |b| {
+        file_names_in_table(b) == reversed
+    });
+
+    // A logged-in visitor on /login goes to the files page.
+    b.goto("/login");
+    b.wait_page("files");
+    assert_eq!(b.path(), "/files");
+
+    // The language switch re-renders the page in Russian, and back.
+    let logout_en = b.text("[data-nav=\"logout\"]");
+    b.select("select[data-lang-switch]", "ru");
+    b.wait_until("the page is in Russian", |b| {
+        b.js("return document.documentElement.lang;", vec![]) == json!("ru")
+            && b.text_now("[data-nav=\"logout\"]")
+                .is_some_and(|t| t != logout_en)
+    });
+    b.wait_page("files");
+    b.select("select[data-lang-switch]", "en");
+    b.wait_until("the page is in English again", |b| {
+        b.text_now("[data-nav=\"logout\"]").as_deref() == Some(logout_en.as_str())
+    });
+
+    // Profile.
+    b.click("[data-nav=\"profile\"]");
+    b.wait_page("profile");
+    assert_labelled_inputs(&b, "profile", &["full_name", "email"]);
+    assert_labelled_inputs(&b, "password", &["current_password", "new_password"]);
+    assert!(b.exists("input[type=\"file\"][name=\"avatar\"][accept=\"image/*\"]"));
+
+    // Admin: the users table.
+    b.click("[data-nav=\"admin\"]");
+    b.wait_page("admin");
+    let gina_row = user_row(&id(&gina));
+    for column in [
+        "username",
+        "full_name",
+        "email",
+        "admin",
+        "files",
+        "size",
+        "last_login",
+    ] {
+        assert!(
+            b.exists(&format!("{gina_row} [data-col=\"{column}\"]")),
+            "users table: no [data-col={column}]"
+        );
+    }
+    for action in ["toggle-admin", "open-files", "delete-user"] {
+        assert!(
+            b.exists(&format!("{gina_row} [data-action=\"{action}\"]")),
+            "users table: no [data-action={action}]"
+        );
+    }
+    b.goto(&format!("/admin/users/{}", id(&gina)));
+    b.wait_page("user-files");
+    assert!(
+        b.exists("[data-empty]"),
+        "gina has no files: the empty state"
+    );
+    assert!(
+        b.exists("[data-upload-input]"),
+        "an admin can upload for gina"
+    );
+    b.assert_clean_console();
+}
+
+/// The rest of the row actions on one's own files: a file dropped on the page uploads
+/// (with the comment field's text), "copy link" hands out the public URL, "revoke" kills
+/// it for everyone, and "delete" asks first — a cancel keeps the file, a confirm removes
+/// it from the table, the API and the disk.
+#[test]
+fn drop_upload_copy_link_revoke_and_delete() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (holly, api) = user(&server, "holly");
+    let kept = upload_multipart(&api, "kept.txt", b"stays", None);
+    b.goto("/login");
+    log_in(&b, "holly", PASSWORD);
+    b.wait_page("files");
+    b.wait_count(FILE_ROWS, 1);
+
+    // Drop: the same DataTransfer a file manager hands the page, dispatched on the body.
+    b.fill("[data-upload-comment]", "dropped in");
+    b.js(
+        "const dt = new DataTransfer(); \
+         dt.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' })); \
+         for (const type of ['dragenter', 'dragover', 'drop']) \
+           document.body.dispatchEvent(new DragEvent(type, \
+             { dataTransfer: dt, bubbles: true, cancelable: true }));",
+        vec![],
+    );
+    b.wait_count(FILE_ROWS, 2);
+    let mut files = HashMap::new();
+    b.wait_until("the dropped file is stored", |_| {
+        files = files_by_name(&api, None);
+        files.contains_key("dropped.txt")
+    });
+    let dropped = &files["dropped.txt"];
+    assert_eq!(dropped["comment"], "dropped in");
+    let dropped_id = id(dropped);
+    let content = api.get(&format!("/api/files/{dropped_id}/content")).go();
+    assert_eq!(content.expect(200).body, b"dropped bytes");
+
+    // Share, then copy the link: it lands on the clipboard, and a toast says so.
+    let row = file_row(&dropped_id);
+    b.click(&format!("{row} [data-action=\"share\"]"));
+    let link = format!("{row} a[data-share-url]");
+    let share_url = b.prop(&link, "href").expect("href");
+    b.grant("clipboard-read");
+    mark_toasts_seen(&b);
+    b.click(&format!("{row} [data-action=\"copy-link\"]"));
+    wait_new_toast(&b);
+    let copied = b.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         navigator.clipboard.readText().then(done, (e) => done('unreadable: ' + e));",
+        vec![],
+    );
+    assert_eq!(
+        copied.as_str(),
+        Some(share_url.as_str()),
+        "the clipboard holds the public link"
+    );
+
+    // Revoke: the link leaves the row and stops working for everyone.
+    server.anon().get(&share_url).go().expect(200);
+    b.click(&format!("{row} [data-action=\"revoke\"]"));
+    if b.poll(|b| b.exists(CONFIRM_OPEN) || !b.exists(&link)) && b.exists(CONFIRM_OPEN) {
+        b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    }
+    b.wait_gone(&link);
+    assert!(b.exists(&format!("{row} [data-action=\"share\"]")));
+    server
+        .anon()
+        .get(&share_url)
+        .go()
+        .expect_error(404, "not_found");
+    let file = api
+        .get(&format!("/api/files/{dropped_id}"))
+        .go()
+        .expect(200);
+    assert!(file.json()["file"]["share_url"].is_null());
+
+    // Delete: cancel keeps the file, confirm removes it everywhere.
+    let blob = server.blob_path(&id(&holly), &dropped_id);
+    assert!(blob.exists());
+    b.click(&format!("{row} [data-action=\"delete\"]"));
+    let question = b.text(CONFIRM_OPEN);
+    assert!(
+        question.contains("dropped.txt"),
+        "names the file: {question:?}"
+    );
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(CONFIRM_OPEN);
+    assert!(b.exists(&row));
+    api.get(&format!("/api/files/{dropped_id}"))
+        .go()
+        .expect(200);
+
+    b.click(&format!("{row} [data-action=\"delete\"]"));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&row);
+    api.get(&format!("/api/files/{dropped_id}"))
+        .go()
+        .expect_error(404, "not_found");
+    assert!(!blob.exists(), "the bytes are gone from disk");
+    assert_eq!(b.count(FILE_ROWS), 1);
+    assert!(b.exists(&file_row(&id(&kept))));
+    b.assert_clean_console();
+}
