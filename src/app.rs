@@ -28,7 +28,7 @@ impl App {
             .map_err(|e| format!("cannot prepare data dir {}: {e}", config.data_dir.display()))?;
         let store = Store::open(&config.database)
             .await
-            .map_err(|e| format!("cannot open the database: {e}"))?;
+            .map_err(|e| format!("cannot open the database: {}", e.detail()))?;
         let signer = LinkSigner::load_or_create(&config.data_dir)
             .map_err(|e| format!("cannot load the signing secret: {e}"))?;
         Ok(App {

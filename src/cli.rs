@@ -1,5 +1,6 @@
-//! The commands besides `serve`: account management, migrate, check and reap. Each opens
-//! the same data dir and database the server uses (SQLite in WAL mode allows both at once).
+//! The commands besides `serve`: account management, migrate, check, reap and
+//! migrate-data. Each opens the same data dir and database the server uses (SQLite in WAL
+//! mode and PostgreSQL both allow that beside a running server).
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -8,21 +9,31 @@ use crate::app::App;
 use crate::auth::{Hasher, random_base64url};
 use crate::clock::Timestamp;
 use crate::config::{Command, Config, OnOff, UserCommand};
+use crate::migrate_data;
 use crate::reaper::Reaper;
 use crate::server;
 use crate::store::NewUser;
 use crate::validate;
 
 pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
-    let app = App::open(config).await?;
+    // Each arm opens the App itself: migrate-data works on two databases named by its own
+    // flags and must not create a data dir or a default database.
     match command {
-        Command::Serve => server::serve(app).await.map(|()| ExitCode::SUCCESS),
-        Command::User { action } => user(&app, action).await,
+        Command::MigrateData { from, to } => {
+            migrate_data::run(&from, &to).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => server::serve(App::open(config).await?)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::User { action } => user(&App::open(config).await?, action).await,
         Command::Migrate => {
+            let app = App::open(config).await?;
             println!("database is up to date ({})", app.store.dialect());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
+            let app = App::open(config).await?;
             let report = crate::check::run(&app).await.map_err(|e| e.to_string())?;
             report.print();
             Ok(if report.damaged() {
@@ -31,20 +42,22 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Reap { dry_run } => {
-            let report = Reaper::new(&app)
-                .reap_once(Timestamp::now(), dry_run)
-                .await
-                .map_err(|e| e.to_string())?;
-            let verb = if dry_run { "would remove" } else { "removed" };
-            println!("{verb} {} expired sessions", report.expired_sessions);
-            println!("{verb} {} stale temp files", report.stale_temp_files.len());
-            for path in &report.stale_temp_files {
-                println!("  {}", path.display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Reap { dry_run } => reap(&App::open(config).await?, dry_run).await,
     }
+}
+
+async fn reap(app: &App, dry_run: bool) -> Result<ExitCode, String> {
+    let report = Reaper::new(app)
+        .reap_once(Timestamp::now(), dry_run)
+        .await
+        .map_err(|e| e.to_string())?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!("{verb} {} expired sessions", report.expired_sessions);
+    println!("{verb} {} stale temp files", report.stale_temp_files.len());
+    for path in &report.stale_temp_files {
+        println!("  {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn user(app: &App, action: UserCommand) -> Result<ExitCode, String> {

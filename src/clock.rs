@@ -21,6 +21,16 @@ impl Timestamp {
         Timestamp(ms)
     }
 
+    /// The exact instant: the inverse of `from_system` for whole milliseconds.
+    pub fn to_system(self) -> SystemTime {
+        let offset = Duration::from_millis(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            UNIX_EPOCH + offset
+        } else {
+            UNIX_EPOCH - offset
+        }
+    }
+
     pub fn millis(self) -> i64 {
         self.0
     }
@@ -87,6 +97,16 @@ mod tests {
             Timestamp(1_700_000_000_000).rfc3339(),
             "2023-11-14T22:13:20.000Z"
         );
+    }
+
+    #[test]
+    fn system_time_round_trips_whole_milliseconds() {
+        for ms in [0, 1, 999, 1_700_000_000_123, -1, -1_500] {
+            assert_eq!(
+                Timestamp::from_system(Timestamp(ms).to_system()),
+                Timestamp(ms)
+            );
+        }
     }
 
     #[test]

@@ -102,6 +102,16 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Copy every account, session and file row into an empty database (SQLite to
+    /// PostgreSQL or back); the files on disk stay where they are.
+    MigrateData {
+        /// The database to read: `sqlite://PATH` or `postgres://…`.
+        #[arg(long, value_parser = parse_database_url)]
+        from: DatabaseUrl,
+        /// The empty database to fill: `sqlite://PATH` or `postgres://…`.
+        #[arg(long, value_parser = parse_database_url)]
+        to: DatabaseUrl,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -166,7 +176,7 @@ impl Config {
             .or_else(|| std::env::var("DATABASE_URL").ok());
         let database = match url {
             None => DatabaseUrl::Sqlite(s.data_dir.join("mycloud.db")),
-            Some(url) => parse_database_url(&url)?,
+            Some(url) => parse_database_url(&url).map_err(|e| format!("--database-url {e}"))?,
         };
         if s.reap_interval.is_zero() {
             return Err("--reap-interval must be more than 0".into());
@@ -186,12 +196,12 @@ impl Config {
     }
 }
 
+/// A database URL; the error names neither the flag (the caller does) nor more of the
+/// URL than its scheme (the rest may hold a password).
 fn parse_database_url(url: &str) -> Result<DatabaseUrl, String> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() {
-            return Err(
-                "--database-url sqlite:// needs a path, e.g. sqlite://data/mycloud.db".into(),
-            );
+            return Err("sqlite:// needs a path, e.g. sqlite://data/mycloud.db".into());
         }
         return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
     }
@@ -199,7 +209,7 @@ fn parse_database_url(url: &str) -> Result<DatabaseUrl, String> {
         return Ok(DatabaseUrl::Postgres(url.to_string()));
     }
     Err(format!(
-        "--database-url must start with sqlite:// or postgres://, got {:?}",
+        "must start with sqlite:// or postgres://, got {:?}",
         url.split("://").next().unwrap_or(url)
     ))
 }
@@ -286,5 +296,34 @@ mod tests {
         assert_eq!(c.max_upload_size, Some(1 << 30));
         assert!(!c.registration_open && c.trust_proxy);
         assert!(matches!(cli.command, Some(Command::Reap { dry_run: true })));
+    }
+
+    #[test]
+    fn migrate_data_takes_two_database_urls() {
+        let cli = Cli::try_parse_from([
+            "mycloud",
+            "migrate-data",
+            "--from",
+            "sqlite://data/mycloud.db",
+            "--to",
+            "postgres://mycloud@localhost/mycloud",
+        ])
+        .expect("parses");
+        let Some(Command::MigrateData { from, to }) = cli.command else {
+            panic!("not migrate-data: {:?}", cli.command);
+        };
+        assert_eq!(from, DatabaseUrl::Sqlite("data/mycloud.db".into()));
+        assert!(matches!(to, DatabaseUrl::Postgres(_)));
+        assert!(
+            Cli::try_parse_from([
+                "mycloud",
+                "migrate-data",
+                "--from",
+                "mysql://x",
+                "--to",
+                "sqlite://y"
+            ])
+            .is_err()
+        );
     }
 }

@@ -77,6 +77,15 @@ impl Error {
         }
     }
 
+    /// The message without its code, for one line on the operator's terminal; includes
+    /// the details a client is never shown.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::Internal(detail) | Error::Unavailable(detail) => detail.clone(),
+            _ => self.code_and_message().1,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,

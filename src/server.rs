@@ -3,10 +3,14 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
-use hyper::header::{CONTENT_LENGTH, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use hyper::body::Incoming;
+use hyper::header::{
+    CONNECTION, CONTENT_LENGTH, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -14,7 +18,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::http::{Body, Peer, Request, Response};
+use crate::http::{Body, Peer, Request, RequestBody, Response};
+use crate::linger::LingeringStream;
 use crate::reaper::Reaper;
 use crate::router;
 
@@ -71,15 +76,18 @@ pub async fn serve(app: App) -> Result<(), String> {
                 // for the peer's delayed ACK.
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
-                let service = service_fn(move |mut req: Request| {
+                let service = service_fn(move |req: hyper::Request<Incoming>| {
+                    let (parts, body) = req.into_parts();
+                    let (body, body_read) = RequestBody::new(body);
+                    let mut req = Request::from_parts(parts, body);
                     req.extensions_mut().insert(Peer(peer));
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                    async move { Ok::<_, Infallible>(handle(&app, req, body_read).await) }
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(TokioIo::new(LingeringStream::new(stream)), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -108,7 +116,7 @@ pub async fn serve(app: App) -> Result<(), String> {
 /// Routes one request, adds the headers every response carries, and arranges for the
 /// log line to be written when the body has been sent (or abandoned), so that its bytes
 /// and milliseconds are what the client really got.
-async fn handle(app: &App, req: Request) -> Response {
+async fn handle(app: &App, req: Request, body_read: Arc<AtomicBool>) -> Response {
     let started = Instant::now();
     let line = LogLine {
         method: req.method().clone(),
@@ -125,6 +133,13 @@ async fn handle(app: &App, req: Request) -> Response {
     parts
         .headers
         .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Answered before the body was read (401 on an upload, 413): hyper will close this
+    // connection, so tell the client not to send its next request on it.
+    if !body_read.load(Ordering::Relaxed) {
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     let line = LogLine {
         status: parts.status.as_u16(),
         ..line

@@ -66,7 +66,7 @@ fn assert_untouched(server: &Server, owner: &Client, file: &Value, bytes: &[u8])
     assert_eq!(on_disk.expect("bytes on disk"), bytes);
 }
 
-#[test]
+both_backends!(anonymous_gets_401_on_every_file_endpoint);
 fn anonymous_gets_401_on_every_file_endpoint() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -85,7 +85,7 @@ fn anonymous_gets_401_on_every_file_endpoint() {
     assert_untouched(&server, &alice, &file, b"secret");
 }
 
-#[test]
+both_backends!(other_user_gets_404_on_every_file_endpoint_exactly_like_a_missing_file);
 fn other_user_gets_404_on_every_file_endpoint_exactly_like_a_missing_file() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -109,7 +109,7 @@ fn other_user_gets_404_on_every_file_endpoint_exactly_like_a_missing_file() {
     assert_untouched(&server, &alice, &file, b"secret");
 }
 
-#[test]
+both_backends!(other_user_gets_404_for_file_content);
 fn other_user_gets_404_for_file_content() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -125,7 +125,7 @@ fn other_user_gets_404_for_file_content() {
     reply.expect_error(404, "not_found");
 }
 
-#[test]
+both_backends!(owner_succeeds_on_every_file_endpoint);
 fn owner_succeeds_on_every_file_endpoint() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -143,7 +143,7 @@ fn owner_succeeds_on_every_file_endpoint() {
     assert!(server.files_under("files").is_empty());
 }
 
-#[test]
+both_backends!(admin_succeeds_on_every_file_endpoint_of_another_user);
 fn admin_succeeds_on_every_file_endpoint_of_another_user() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -198,7 +198,7 @@ fn private_routes() -> Vec<(Method, String)> {
     ]
 }
 
-#[test]
+both_backends!(every_private_api_route_without_a_token_is_401);
 fn every_private_api_route_without_a_token_is_401() {
     let server = Server::start();
     let anon = server.anon();
@@ -212,7 +212,7 @@ fn every_private_api_route_without_a_token_is_401() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(every_private_api_route_with_an_unknown_token_is_401);
 fn every_private_api_route_with_an_unknown_token_is_401() {
     let server = Server::start();
     let forged = server.client("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
@@ -223,7 +223,7 @@ fn every_private_api_route_with_an_unknown_token_is_401() {
     }
 }
 
-#[test]
+both_backends!(public_routes_answer_without_a_token);
 fn public_routes_answer_without_a_token() {
     let server = Server::start();
     let anon = server.anon();
@@ -250,7 +250,7 @@ fn public_routes_answer_without_a_token() {
     );
 }
 
-#[test]
+both_backends!(anonymous_upload_with_a_body_is_401_and_leaves_nothing);
 fn anonymous_upload_with_a_body_is_401_and_leaves_nothing() {
     let server = Server::start();
     let anon = server.anon();

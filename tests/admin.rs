@@ -19,7 +19,7 @@ fn listed(admin: &Client, user_id: &str) -> Option<Value> {
         .cloned()
 }
 
-#[test]
+both_backends!(non_admin_gets_403_on_every_admin_route);
 fn non_admin_gets_403_on_every_admin_route() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -38,7 +38,7 @@ fn non_admin_gets_403_on_every_admin_route() {
     assert_eq!(alice.me()["is_admin"], false);
 }
 
-#[test]
+both_backends!(admin_user_list_reports_file_count_total_size_and_last_login);
 fn admin_user_list_reports_file_count_total_size_and_last_login() {
     let server = Server::start();
     let root = admin(&server);
@@ -81,7 +81,7 @@ fn admin_user_list_reports_file_count_total_size_and_last_login() {
     assert_eq!(admin_row["is_admin"], true);
 }
 
-#[test]
+both_backends!(deleting_a_file_updates_the_admin_figures);
 fn deleting_a_file_updates_the_admin_figures() {
     let server = Server::start();
     let root = admin(&server);
@@ -99,7 +99,7 @@ fn deleting_a_file_updates_the_admin_figures() {
     );
 }
 
-#[test]
+both_backends!(granting_and_revoking_admin_takes_effect_on_the_next_request);
 fn granting_and_revoking_admin_takes_effect_on_the_next_request() {
     let server = Server::start();
     let root = admin(&server);
@@ -136,7 +136,7 @@ fn granting_and_revoking_admin_takes_effect_on_the_next_request() {
     assert_eq!(alice.me()["is_admin"], false);
 }
 
-#[test]
+both_backends!(an_admin_can_step_down_while_another_admin_remains);
 fn an_admin_can_step_down_while_another_admin_remains() {
     let server = Server::start();
     let root = admin(&server);
@@ -158,7 +158,7 @@ fn an_admin_can_step_down_while_another_admin_remains() {
     reply.expect_error(409, "last_admin");
 }
 
-#[test]
+both_backends!(demoting_the_last_admin_is_409_last_admin);
 fn demoting_the_last_admin_is_409_last_admin() {
     let server = Server::start();
     let root = admin(&server);
@@ -172,7 +172,7 @@ fn demoting_the_last_admin_is_409_last_admin() {
     root.get("/api/admin/users").go().expect(200);
 }
 
-#[test]
+both_backends!(deleting_the_last_admin_is_409_last_admin);
 fn deleting_the_last_admin_is_409_last_admin() {
     let server = Server::start();
     let root = admin(&server);
@@ -183,7 +183,7 @@ fn deleting_the_last_admin_is_409_last_admin() {
     assert_eq!(root.me()["is_admin"], true);
 }
 
-#[test]
+both_backends!(patch_admin_user_validates_its_body);
 fn patch_admin_user_validates_its_body() {
     let server = Server::start();
     let root = admin(&server);
@@ -203,7 +203,7 @@ fn patch_admin_user_validates_its_body() {
         .expect_invalid("username");
 }
 
-#[test]
+both_backends!(unknown_user_ids_are_404_for_admin_routes);
 fn unknown_user_ids_are_404_for_admin_routes() {
     let server = Server::start();
     let root = admin(&server);
@@ -218,7 +218,7 @@ fn unknown_user_ids_are_404_for_admin_routes() {
         .expect_error(404, "not_found");
 }
 
-#[test]
+both_backends!(deleting_a_user_removes_their_sessions_rows_and_files);
 fn deleting_a_user_removes_their_sessions_rows_and_files() {
     let server = Server::start();
     let root = admin(&server);
@@ -268,7 +268,7 @@ fn deleting_a_user_removes_their_sessions_rows_and_files() {
     register(&server, "alice");
 }
 
-#[test]
+both_backends!(admin_lists_uploads_renames_downloads_and_deletes_another_users_files);
 fn admin_lists_uploads_renames_downloads_and_deletes_another_users_files() {
     let server = Server::start();
     let root = admin(&server);
@@ -346,7 +346,7 @@ fn listed_ids(client: &Client) -> Vec<String> {
         .collect()
 }
 
-#[test]
+both_backends!(non_admin_user_query_for_someone_else_is_403);
 fn non_admin_user_query_for_someone_else_is_403() {
     let server = Server::start();
     let (alice_user, alice) = user(&server, "alice");

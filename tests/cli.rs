@@ -14,7 +14,7 @@ fn stdin_password(password: &str) -> String {
     format!("{password}\n")
 }
 
-#[test]
+both_backends!(user_create_with_password_stdin_then_login_works);
 fn user_create_with_password_stdin_then_login_works() {
     let server = Server::start();
     let args = [
@@ -38,7 +38,7 @@ fn user_create_with_password_stdin_then_login_works() {
         .expect_error(403, "forbidden");
 }
 
-#[test]
+both_backends!(user_create_admin_makes_an_admin);
 fn user_create_admin_makes_an_admin() {
     let server = Server::start();
     let root = admin(&server);
@@ -46,7 +46,7 @@ fn user_create_admin_makes_an_admin() {
     root.get("/api/admin/users").go().expect(200);
 }
 
-#[test]
+both_backends!(user_create_refuses_bad_names_weak_passwords_and_duplicates);
 fn user_create_refuses_bad_names_weak_passwords_and_duplicates() {
     let server = Server::start();
     let bad_name = server.cli(
@@ -82,7 +82,7 @@ fn user_create_refuses_bad_names_weak_passwords_and_duplicates() {
         .expect_error(401, "invalid_credentials");
 }
 
-#[test]
+both_backends!(user_list_shows_every_account);
 fn user_list_shows_every_account() {
     let server = Server::start();
     server.cli_ok(
@@ -95,17 +95,19 @@ fn user_list_shows_every_account() {
     assert!(stdout.contains("dave1"), "{stdout}");
 }
 
-#[test]
-fn data_dir_is_accepted_after_the_subcommand_arguments() {
+both_backends!(data_dir_and_database_url_are_accepted_after_the_subcommand_arguments);
+fn data_dir_and_database_url_are_accepted_after_the_subcommand_arguments() {
     let server = Server::start();
     register(&server, "dave1");
     let dir = server.data_dir.to_str().expect("utf-8");
-    let (status, stdout, stderr) = run_cli(&["user", "list", "--data-dir", dir], "");
+    let mut args = vec!["user", "list", "--data-dir", dir];
+    args.extend(server.db_args());
+    let (status, stdout, stderr) = run_cli(&args, "");
     assert!(status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("dave1"), "{stdout}");
 }
 
-#[test]
+both_backends!(user_set_admin_on_and_off_takes_effect_at_once);
 fn user_set_admin_on_and_off_takes_effect_at_once() {
     let server = Server::start();
     admin(&server);
@@ -130,7 +132,7 @@ fn user_set_admin_on_and_off_takes_effect_at_once() {
     );
 }
 
-#[test]
+both_backends!(user_set_admin_off_refuses_to_remove_the_last_admin);
 fn user_set_admin_off_refuses_to_remove_the_last_admin() {
     let server = Server::start();
     let root = admin(&server);
@@ -139,6 +141,7 @@ fn user_set_admin_off_refuses_to_remove_the_last_admin() {
     root.get("/api/admin/users").go().expect(200);
 }
 
+// No server and no database: `--help` is the same on both backends, so it runs once.
 #[test]
 fn user_passwd_help_offers_password_stdin() {
     let (status, stdout, _) = run_cli(&["user", "passwd", "--help"], "");
@@ -146,7 +149,7 @@ fn user_passwd_help_offers_password_stdin() {
     assert!(stdout.contains("--password-stdin"), "{stdout}");
 }
 
-#[test]
+both_backends!(user_passwd_sets_a_new_password_and_ends_sessions);
 fn user_passwd_sets_a_new_password_and_ends_sessions() {
     let server = Server::start();
     register(&server, "carol");
@@ -168,7 +171,7 @@ fn user_passwd_sets_a_new_password_and_ends_sessions() {
     assert!(!weak.0.success(), "a weak password was accepted: {weak:?}");
 }
 
-#[test]
+both_backends!(migrate_exits_zero_and_again);
 fn migrate_exits_zero_and_again() {
     let server = Server::start();
     server.cli_ok(&["migrate"], "");
@@ -176,7 +179,7 @@ fn migrate_exits_zero_and_again() {
     server.anon().get("/api/health").go().expect(200);
 }
 
-#[test]
+both_backends!(check_passes_on_a_healthy_dir_and_fails_after_a_blob_is_deleted);
 fn check_passes_on_a_healthy_dir_and_fails_after_a_blob_is_deleted() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -198,7 +201,7 @@ fn check_passes_on_a_healthy_dir_and_fails_after_a_blob_is_deleted() {
     );
 }
 
-#[test]
+both_backends!(check_fails_when_a_blob_is_truncated);
 fn check_fails_when_a_blob_is_truncated() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -215,7 +218,7 @@ fn check_fails_when_a_blob_is_truncated() {
     );
 }
 
-#[test]
+both_backends!(reap_exits_zero_and_prints_counts);
 fn reap_exits_zero_and_prints_counts() {
     let server = Server::start();
     let stdout = server.cli_ok(&["reap"], "");
@@ -225,7 +228,7 @@ fn reap_exits_zero_and_prints_counts() {
     );
 }
 
-#[test]
+both_backends!(reap_removes_stale_temp_files_and_dry_run_only_lists_them);
 fn reap_removes_stale_temp_files_and_dry_run_only_lists_them() {
     let server = Server::start();
     let tmp = server.data_dir.join("tmp");
@@ -260,7 +263,7 @@ fn reap_removes_stale_temp_files_and_dry_run_only_lists_them() {
     );
 }
 
-#[test]
+both_backends!(reap_never_deletes_referenced_files);
 fn reap_never_deletes_referenced_files() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -284,14 +287,14 @@ fn reap_never_deletes_referenced_files() {
     );
 }
 
-#[test]
+both_backends!(a_second_server_on_the_same_data_dir_refuses_to_start);
 fn a_second_server_on_the_same_data_dir_refuses_to_start() {
     let server = Server::start();
     let data = server.data_dir.to_str().expect("utf-8 path");
-    let (status, _, stderr) = run_cli(
-        &["--data-dir", data, "--listen", "127.0.0.1:0", "serve"],
-        "",
-    );
+    let mut args = vec!["--data-dir", data, "--listen", "127.0.0.1:0"];
+    args.extend(server.db_args());
+    args.push("serve");
+    let (status, _, stderr) = run_cli(&args, "");
     assert!(!status.success(), "a second server started: {stderr}");
     assert!(stderr.contains("another mycloud server"), "{stderr}");
     server.anon().get("/api/health").go().expect(200);

@@ -29,7 +29,7 @@ fn last_downloaded(client: &Client, file: &Value) -> Value {
         .clone()
 }
 
-#[test]
+both_backends!(get_content_returns_the_exact_bytes_with_download_headers);
 fn get_content_returns_the_exact_bytes_with_download_headers() {
     let bytes = sample();
     let (_server, alice, _file, path) = with_file("data.bin", &bytes);
@@ -57,7 +57,7 @@ fn get_content_returns_the_exact_bytes_with_download_headers() {
     assert!(disposition.contains("data.bin"), "{disposition}");
 }
 
-#[test]
+both_backends!(large_content_round_trips);
 fn large_content_round_trips() {
     let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
     let (_server, alice, file, path) = with_file("big.bin", &bytes);
@@ -66,7 +66,7 @@ fn large_content_round_trips() {
     assert!(reply.body == bytes, "5 MB download differs from the upload");
 }
 
-#[test]
+both_backends!(head_content_has_the_length_and_no_body_and_does_not_count_as_a_download);
 fn head_content_has_the_length_and_no_body_and_does_not_count_as_a_download() {
     let (_server, alice, file, path) = with_file("data.bin", &sample());
     let reply = alice.head(&path).go().expect(200);
@@ -76,7 +76,7 @@ fn head_content_has_the_length_and_no_body_and_does_not_count_as_a_download() {
     assert_eq!(last_downloaded(&alice, &file), Value::Null);
 }
 
-#[test]
+both_backends!(last_downloaded_at_is_null_until_the_first_get);
 fn last_downloaded_at_is_null_until_the_first_get() {
     let (_server, alice, file, path) = with_file("data.bin", &sample());
     assert_eq!(file["last_downloaded_at"], Value::Null);
@@ -91,7 +91,7 @@ fn last_downloaded_at_is_null_until_the_first_get() {
     );
 }
 
-#[test]
+both_backends!(range_first_ten_bytes_is_206_with_content_range);
 fn range_first_ten_bytes_is_206_with_content_range() {
     let bytes = sample();
     let (_server, alice, file, path) = with_file("data.bin", &bytes);
@@ -110,7 +110,7 @@ fn range_first_ten_bytes_is_206_with_content_range() {
     assert_time(&last_downloaded(&alice, &file));
 }
 
-#[test]
+both_backends!(range_suffix_returns_the_last_bytes);
 fn range_suffix_returns_the_last_bytes() {
     let bytes = sample();
     let (_server, alice, _file, path) = with_file("data.bin", &bytes);
@@ -126,7 +126,7 @@ fn range_suffix_returns_the_last_bytes() {
     );
 }
 
-#[test]
+both_backends!(range_open_ended_returns_the_rest);
 fn range_open_ended_returns_the_rest() {
     let bytes = sample();
     let (_server, alice, _file, path) = with_file("data.bin", &bytes);
@@ -153,7 +153,7 @@ fn range_open_ended_returns_the_rest() {
     );
 }
 
-#[test]
+both_backends!(range_beyond_the_size_is_416_with_the_size);
 fn range_beyond_the_size_is_416_with_the_size() {
     let (_server, alice, _file, path) = with_file("data.bin", &sample());
     for range in ["bytes=100-", "bytes=1000-2000"] {
@@ -171,7 +171,7 @@ fn range_beyond_the_size_is_416_with_the_size() {
     }
 }
 
-#[test]
+both_backends!(if_none_match_with_the_etag_is_304_without_a_body);
 fn if_none_match_with_the_etag_is_304_without_a_body() {
     let (_server, alice, file, path) = with_file("data.bin", &sample());
     let etag = alice
@@ -201,7 +201,7 @@ fn if_none_match_with_the_etag_is_304_without_a_body() {
     assert_eq!(reply.body, sample());
 }
 
-#[test]
+both_backends!(cyrillic_name_gets_rfc6266_filename_star_and_an_ascii_fallback);
 fn cyrillic_name_gets_rfc6266_filename_star_and_an_ascii_fallback() {
     let name = "Отчёт за май.txt";
     let (_server, alice, _file, path) = with_file(name, b"hello");
@@ -229,7 +229,7 @@ fn cyrillic_name_gets_rfc6266_filename_star_and_an_ascii_fallback() {
     assert!(fallback.is_ascii(), "{disposition}");
 }
 
-#[test]
+both_backends!(inline_html_is_served_as_plain_text_in_a_sandbox);
 fn inline_html_is_served_as_plain_text_in_a_sandbox() {
     let page = b"<html><script>alert(document.domain)</script></html>";
     let (_server, alice, _file, path) = with_file("page.html", page);
@@ -250,7 +250,7 @@ fn inline_html_is_served_as_plain_text_in_a_sandbox() {
     );
 }
 
-#[test]
+both_backends!(inline_svg_is_served_as_plain_text_in_a_sandbox);
 fn inline_svg_is_served_as_plain_text_in_a_sandbox() {
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
     let (_server, alice, _file, path) = with_file("logo.svg", svg);
@@ -267,7 +267,7 @@ fn inline_svg_is_served_as_plain_text_in_a_sandbox() {
     assert!(csp.contains("sandbox"), "{csp}");
 }
 
-#[test]
+both_backends!(html_without_inline_is_an_attachment);
 fn html_without_inline_is_an_attachment() {
     let (_server, alice, _file, path) = with_file("page.html", b"<p>hi</p>");
     let reply = alice.get(&path).go().expect(200);
@@ -277,7 +277,7 @@ fn html_without_inline_is_an_attachment() {
     assert!(disposition.starts_with("attachment"), "{disposition}");
 }
 
-#[test]
+both_backends!(inline_png_is_served_inline_as_an_image);
 fn inline_png_is_served_inline_as_an_image() {
     let (_server, alice, _file, path) = with_file("pixel.png", TINY_PNG);
     let reply = alice.get(&format!("{path}?inline=1")).go().expect(200);
@@ -289,7 +289,7 @@ fn inline_png_is_served_inline_as_an_image() {
     assert!(disposition.starts_with("inline"), "{disposition}");
 }
 
-#[test]
+both_backends!(nosniff_is_on_every_response_including_errors);
 fn nosniff_is_on_every_response_including_errors() {
     let (server, alice, _file, path) = with_file("data.bin", &sample());
     let anon = server.anon();
@@ -319,7 +319,7 @@ fn nosniff_is_on_every_response_including_errors() {
     }
 }
 
-#[test]
+both_backends!(content_whose_bytes_vanished_is_410_missing);
 fn content_whose_bytes_vanished_is_410_missing() {
     let (server, alice, file, path) = with_file("data.bin", &sample());
     std::fs::remove_file(server.blob_path(file["owner_id"].as_str().expect("owner"), &id(&file)))

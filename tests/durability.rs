@@ -28,17 +28,24 @@ fn start_partial_request(server: &Server, head: &str, filler: u8) -> TcpStream {
     stream
 }
 
-/// After a hang-up: waits for the partial upload to disappear, then checks the server.
+/// After `hang_ups` requests `request` (e.g. `PUT /api/files`) were cut off: waits until
+/// the server has logged every one of them as done and their partial uploads are gone,
+/// then checks the server. An empty `tmp/` alone proves nothing while a busy server may not
+/// yet have started on the last hung-up request.
 #[track_caller]
-fn assert_clean_after_hang_up(server: &Server, alice: &Client) {
+fn assert_clean_after_hang_up(server: &Server, alice: &Client, request: &str, hang_ups: usize) {
+    let logged = format!("mycloud::server] {request} ");
     let clean = server.wait_for(Duration::from_secs(10), || {
-        server.files_under("tmp").is_empty() && server.files_under("files").is_empty()
+        server.log().matches(&logged).count() >= hang_ups
+            && server.files_under("tmp").is_empty()
+            && server.files_under("files").is_empty()
     });
     assert!(
         clean,
-        "partial upload left on disk: tmp {:?}, files {:?}",
+        "partial upload left on disk: tmp {:?}, files {:?}\n--- server log ---\n{}",
         server.files_under("tmp"),
-        server.files_under("files")
+        server.files_under("files"),
+        server.log()
     );
     let health = server.anon().get("/api/health").go().expect(200);
     assert_eq!(health.json()["status"], "ok");
@@ -59,7 +66,7 @@ fn assert_clean_after_hang_up(server: &Server, alice: &Client) {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(client_that_hangs_up_mid_put_leaves_nothing_on_disk);
 fn client_that_hangs_up_mid_put_leaves_nothing_on_disk() {
     let server = Server::start();
     register(&server, "alice");
@@ -80,10 +87,10 @@ fn client_that_hangs_up_mid_put_leaves_nothing_on_disk() {
         "no temp file appeared while the upload was in flight"
     );
     drop(stream);
-    assert_clean_after_hang_up(&server, &alice);
+    assert_clean_after_hang_up(&server, &alice, "PUT /api/files", 1);
 }
 
-#[test]
+both_backends!(client_that_hangs_up_mid_multipart_leaves_nothing_on_disk);
 fn client_that_hangs_up_mid_multipart_leaves_nothing_on_disk() {
     let server = Server::start();
     register(&server, "alice");
@@ -105,10 +112,10 @@ fn client_that_hangs_up_mid_multipart_leaves_nothing_on_disk() {
         "no temp file appeared while the upload was in flight"
     );
     drop(stream);
-    assert_clean_after_hang_up(&server, &alice);
+    assert_clean_after_hang_up(&server, &alice, "POST /api/files", 1);
 }
 
-#[test]
+both_backends!(many_hang_ups_in_a_row_do_not_leak_or_stop_the_server);
 fn many_hang_ups_in_a_row_do_not_leak_or_stop_the_server() {
     let server = Server::start();
     register(&server, "alice");
@@ -121,10 +128,10 @@ fn many_hang_ups_in_a_row_do_not_leak_or_stop_the_server() {
     for _ in 0..10 {
         drop(start_partial_request(&server, &head, 1));
     }
-    assert_clean_after_hang_up(&server, &alice);
+    assert_clean_after_hang_up(&server, &alice, "PUT /api/files", 10);
 }
 
-#[test]
+both_backends!(starting_the_server_empties_tmp);
 fn starting_the_server_empties_tmp() {
     let server = Server::start_seeded(&[], |data_dir| {
         std::fs::create_dir_all(data_dir.join("tmp")).expect("mkdir tmp");
@@ -133,4 +140,14 @@ fn starting_the_server_empties_tmp() {
     });
     server.assert_tmp_empty();
     server.anon().get("/api/health").go().expect(200);
+}
+
+// SQLite only: the journal mode is a property of the `.db` file, and PostgreSQL has no
+// such file (its own write-ahead log is always on).
+#[test]
+fn the_sqlite_database_is_in_wal_mode() {
+    let server = Server::start();
+    register(&server, "alice");
+    assert_eq!(server.backend, Backend::Sqlite);
+    assert_eq!(server.query("PRAGMA journal_mode"), "wal");
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 /// Just over the 64 KiB JSON limit.
 const OVER_JSON_LIMIT: usize = 64 * 1024 + 1;
 
-#[test]
+both_backends!(json_body_over_64_kib_is_413);
 fn json_body_over_64_kib_is_413() {
     let server = Server::start();
     // Valid JSON, just too big: the size is refused before anything is parsed.
@@ -21,7 +21,7 @@ fn json_body_over_64_kib_is_413() {
     register(&server, "alice");
 }
 
-#[test]
+both_backends!(json_body_over_64_kib_is_413_on_authenticated_routes_too);
 fn json_body_over_64_kib_is_413_on_authenticated_routes_too() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -47,7 +47,7 @@ fn json_body_over_64_kib_is_413_on_authenticated_routes_too() {
     reply.expect_error(413, "too_large");
 }
 
-#[test]
+both_backends!(malformed_json_is_400_invalid_json);
 fn malformed_json_is_400_invalid_json() {
     let server = Server::start();
     let anon = server.anon();
@@ -74,7 +74,7 @@ fn malformed_json_is_400_invalid_json() {
     }
 }
 
-#[test]
+both_backends!(malformed_json_on_authenticated_routes_is_400_invalid_json);
 fn malformed_json_on_authenticated_routes_is_400_invalid_json() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -96,7 +96,7 @@ fn malformed_json_on_authenticated_routes_is_400_invalid_json() {
         .expect_error(400, "invalid_json");
 }
 
-#[test]
+both_backends!(unknown_json_field_is_400_naming_it);
 fn unknown_json_field_is_400_naming_it() {
     let server = Server::start();
     let mut body = registration("alice");
@@ -131,7 +131,7 @@ fn unknown_json_field_is_400_naming_it() {
     assert_eq!(got["file"]["name"], "a.txt");
 }
 
-#[test]
+both_backends!(field_of_the_wrong_type_is_400_naming_it);
 fn field_of_the_wrong_type_is_400_naming_it() {
     let server = Server::start();
     let mut body = registration("alice");
@@ -151,7 +151,7 @@ fn field_of_the_wrong_type_is_400_naming_it() {
         .expect_invalid("password");
 }
 
-#[test]
+both_backends!(login_without_a_password_is_400_naming_it);
 fn login_without_a_password_is_400_naming_it() {
     let server = Server::start();
     let reply = server
@@ -162,7 +162,7 @@ fn login_without_a_password_is_400_naming_it() {
     reply.expect_invalid("password");
 }
 
-#[test]
+both_backends!(unknown_api_path_is_a_json_404_not_the_web_page);
 fn unknown_api_path_is_a_json_404_not_the_web_page() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -181,7 +181,7 @@ fn unknown_api_path_is_a_json_404_not_the_web_page() {
     }
 }
 
-#[test]
+both_backends!(malformed_file_ids_are_404);
 fn malformed_file_ids_are_404() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -197,7 +197,7 @@ fn malformed_file_ids_are_404() {
     }
 }
 
-#[test]
+both_backends!(wrong_method_on_a_known_path_is_405_with_allow);
 fn wrong_method_on_a_known_path_is_405_with_allow() {
     let server = Server::start();
     let cases = [
@@ -214,7 +214,7 @@ fn wrong_method_on_a_known_path_is_405_with_allow() {
     }
 }
 
-#[test]
+both_backends!(errors_carry_a_json_content_type_and_no_cache);
 fn errors_carry_a_json_content_type_and_no_cache() {
     let server = Server::start();
     let reply = server.anon().get("/api/me").go();

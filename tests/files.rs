@@ -22,7 +22,7 @@ fn assert_nothing_stored(server: &Server) {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(put_upload_returns_201_with_the_file_and_stores_the_exact_bytes);
 fn put_upload_returns_201_with_the_file_and_stores_the_exact_bytes() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -48,7 +48,7 @@ fn put_upload_returns_201_with_the_file_and_stores_the_exact_bytes() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(put_upload_of_an_empty_file_works);
 fn put_upload_of_an_empty_file_works() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -57,7 +57,7 @@ fn put_upload_of_an_empty_file_works() {
     assert_on_disk(&server, &file, b"");
 }
 
-#[test]
+both_backends!(multipart_upload_with_comment_after_the_file_part);
 fn multipart_upload_with_comment_after_the_file_part() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -72,7 +72,7 @@ fn multipart_upload_with_comment_after_the_file_part() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(multipart_upload_with_comment_before_the_file_part);
 fn multipart_upload_with_comment_before_the_file_part() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -95,7 +95,7 @@ fn multipart_upload_with_comment_before_the_file_part() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(multipart_upload_without_comment_has_an_empty_comment);
 fn multipart_upload_without_comment_has_an_empty_comment() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -105,7 +105,7 @@ fn multipart_upload_without_comment_has_an_empty_comment() {
     assert_on_disk(&server, &file, b"a,b\n1,2\n");
 }
 
-#[test]
+both_backends!(multipart_with_an_unknown_part_is_400_naming_it_and_leaves_nothing);
 fn multipart_with_an_unknown_part_is_400_naming_it_and_leaves_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -138,7 +138,7 @@ fn multipart_with_an_unknown_part_is_400_naming_it_and_leaves_nothing() {
     );
 }
 
-#[test]
+both_backends!(multipart_without_a_file_part_is_400_naming_file);
 fn multipart_without_a_file_part_is_400_naming_file() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -150,7 +150,7 @@ fn multipart_without_a_file_part_is_400_naming_file() {
     assert_nothing_stored(&server);
 }
 
-#[test]
+both_backends!(post_upload_that_is_not_multipart_is_415);
 fn post_upload_that_is_not_multipart_is_415() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -162,7 +162,7 @@ fn post_upload_that_is_not_multipart_is_415() {
     assert_nothing_stored(&server);
 }
 
-#[test]
+both_backends!(bad_file_names_are_400_naming_name_and_leave_nothing_on_disk);
 fn bad_file_names_are_400_naming_name_and_leave_nothing_on_disk() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -203,7 +203,7 @@ fn bad_file_names_are_400_naming_name_and_leave_nothing_on_disk() {
     );
 }
 
-#[test]
+both_backends!(names_of_255_bytes_and_odd_but_valid_names_are_kept_verbatim);
 fn names_of_255_bytes_and_odd_but_valid_names_are_kept_verbatim() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -233,7 +233,7 @@ fn names_of_255_bytes_and_odd_but_valid_names_are_kept_verbatim() {
     }
 }
 
-#[test]
+both_backends!(comment_over_1000_characters_is_400_naming_comment_and_leaves_nothing);
 fn comment_over_1000_characters_is_400_naming_comment_and_leaves_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -264,7 +264,7 @@ fn comment_over_1000_characters_is_400_naming_comment_and_leaves_nothing() {
     assert_nothing_stored(&server);
 }
 
-#[test]
+both_backends!(comment_of_1000_characters_is_accepted_even_when_multibyte);
 fn comment_of_1000_characters_is_accepted_even_when_multibyte() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -276,7 +276,7 @@ fn comment_of_1000_characters_is_accepted_even_when_multibyte() {
     assert_eq!(file["comment"], long.as_str());
 }
 
-#[test]
+both_backends!(get_file_returns_the_file);
 fn get_file_returns_the_file() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -291,7 +291,7 @@ fn get_file_returns_the_file() {
     assert_eq!(body["file"], file);
 }
 
-#[test]
+both_backends!(list_returns_only_the_callers_files);
 fn list_returns_only_the_callers_files() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -316,7 +316,7 @@ fn list_returns_only_the_callers_files() {
     assert_eq!(files[0], b1);
 }
 
-#[test]
+both_backends!(patch_renames_and_recomments_a_file);
 fn patch_renames_and_recomments_a_file() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -361,7 +361,7 @@ fn patch_renames_and_recomments_a_file() {
     assert_on_disk(&server, &got, b"bytes");
 }
 
-#[test]
+both_backends!(patch_with_a_bad_name_or_comment_is_400_and_changes_nothing);
 fn patch_with_a_bad_name_or_comment_is_400_and_changes_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -388,7 +388,7 @@ fn patch_with_a_bad_name_or_comment_is_400_and_changes_nothing() {
     assert_eq!(got, file);
 }
 
-#[test]
+both_backends!(delete_is_204_then_404_and_the_bytes_are_gone);
 fn delete_is_204_then_404_and_the_bytes_are_gone() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -412,7 +412,7 @@ fn delete_is_204_then_404_and_the_bytes_are_gone() {
     assert_on_disk(&server, &keep, b"keep");
 }
 
-#[test]
+both_backends!(uploads_over_max_upload_size_are_413_and_leave_nothing);
 fn uploads_over_max_upload_size_are_413_and_leave_nothing() {
     let server = Server::start_with(&["--max-upload-size", "1K"]);
     let (_, alice) = user(&server, "alice");
@@ -440,7 +440,7 @@ fn uploads_over_max_upload_size_are_413_and_leave_nothing() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(content_type_comes_from_the_extension_else_a_valid_client_type);
 fn content_type_comes_from_the_extension_else_a_valid_client_type() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");

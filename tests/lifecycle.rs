@@ -33,7 +33,7 @@ fn wait_for_line(server: &Server, needle: &str) -> String {
     found.unwrap_or_else(|| panic!("no log line with {needle:?}:\n{}", server.log()))
 }
 
-#[test]
+both_backends!(each_request_logs_method_path_status_bytes_and_ms);
 fn each_request_logs_method_path_status_bytes_and_ms() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -62,7 +62,7 @@ fn each_request_logs_method_path_status_bytes_and_ms() {
     wait_for_line(&server, "GET /api/nope 404");
 }
 
-#[test]
+both_backends!(no_token_password_share_token_or_signature_is_ever_logged);
 fn no_token_password_share_token_or_signature_is_ever_logged() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -109,7 +109,7 @@ fn no_token_password_share_token_or_signature_is_ever_logged() {
     }
 }
 
-#[test]
+both_backends!(a_download_cut_short_is_logged_as_such_with_the_bytes_that_went_out);
 fn a_download_cut_short_is_logged_as_such_with_the_bytes_that_went_out() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -144,7 +144,7 @@ fn a_download_cut_short_is_logged_as_such_with_the_bytes_that_went_out() {
     assert!(sent < size as u64, "{line}");
 }
 
-#[test]
+both_backends!(sigterm_refuses_new_connections_and_lets_a_download_in_flight_finish);
 fn sigterm_refuses_new_connections_and_lets_a_download_in_flight_finish() {
     let mut server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -191,5 +191,35 @@ fn sigterm_refuses_new_connections_and_lets_a_download_in_flight_finish() {
         server.log().contains("all requests finished"),
         "{}",
         server.log()
+    );
+}
+
+/// An answer given before the request body was read (here 401 on an upload) must tell
+/// the client to close: the server will, and a client that sent its next request on
+/// that connection would get a reset instead of an answer.
+#[test]
+fn an_answer_before_the_body_is_read_closes_the_connection_cleanly() {
+    let server = Server::start();
+    let big = vec![1u8; 4 * 1024 * 1024];
+    for _ in 0..20 {
+        let reply = put_file(&server.anon(), &[("name", "a.txt")], &big);
+        reply.expect_error(401, "unauthorized");
+        assert_eq!(reply.header("connection").as_deref(), Some("close"));
+        // The next request, likely on a pooled connection, must still work.
+        server.anon().get("/api/health").go().expect(200);
+    }
+    let (_, alice) = user(&server, "alice");
+    let reply = alice.get("/api/me").go().expect(200);
+    assert_eq!(
+        reply.header("connection"),
+        None,
+        "a read body keeps the connection"
+    );
+    let reply = put_file(&alice, &[("name", "b.txt")], b"small");
+    assert_eq!(reply.status, 201);
+    assert_eq!(
+        reply.header("connection"),
+        None,
+        "a read body keeps the connection"
     );
 }

@@ -32,7 +32,7 @@ fn param(url: &str, name: &str) -> String {
         .to_string()
 }
 
-#[test]
+both_backends!(signed_link_serves_the_bytes_without_any_header);
 fn signed_link_serves_the_bytes_without_any_header() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -54,7 +54,7 @@ fn signed_link_serves_the_bytes_without_any_header() {
     );
 }
 
-#[test]
+both_backends!(signed_link_expires_in_minutes_not_days);
 fn signed_link_expires_in_minutes_not_days() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -73,7 +73,7 @@ fn signed_link_expires_in_minutes_not_days() {
     );
 }
 
-#[test]
+both_backends!(tampered_signature_is_403);
 fn tampered_signature_is_403() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -88,7 +88,7 @@ fn tampered_signature_is_403() {
     assert!(reply.status == 403 || reply.status == 401, "{reply:?}");
 }
 
-#[test]
+both_backends!(tampered_expiry_is_403);
 fn tampered_expiry_is_403() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -103,7 +103,7 @@ fn tampered_expiry_is_403() {
     reply.expect_error(403, "invalid_link");
 }
 
-#[test]
+both_backends!(expired_link_is_refused);
 fn expired_link_is_refused() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -123,7 +123,7 @@ fn expired_link_is_refused() {
     );
 }
 
-#[test]
+both_backends!(link_moved_to_another_file_id_is_403);
 fn link_moved_to_another_file_id_is_403() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -144,7 +144,7 @@ fn link_moved_to_another_file_id_is_403() {
         .expect_error(403, "invalid_link");
 }
 
-#[test]
+both_backends!(link_of_a_deleted_file_is_404);
 fn link_of_a_deleted_file_is_404() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -157,7 +157,7 @@ fn link_of_a_deleted_file_is_404() {
     server.anon().get(&url).go().expect_error(404, "not_found");
 }
 
-#[test]
+both_backends!(admin_can_make_a_link_to_another_users_file);
 fn admin_can_make_a_link_to_another_users_file() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// Avatars are limited to 2 MiB.
 const AVATAR_LIMIT: usize = 2 * 1024 * 1024;
 
-#[test]
+both_backends!(me_returns_the_user_with_storage_figures);
 fn me_returns_the_user_with_storage_figures() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -30,7 +30,7 @@ fn me_returns_the_user_with_storage_figures() {
     );
 }
 
-#[test]
+both_backends!(patch_me_changes_full_name_and_email);
 fn patch_me_changes_full_name_and_email() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -54,7 +54,7 @@ fn patch_me_changes_full_name_and_email() {
     assert_eq!(reply.json()["user"]["email"], "liddell@example.org");
 }
 
-#[test]
+both_backends!(patch_me_with_a_taken_email_is_409_taken);
 fn patch_me_with_a_taken_email_is_409_taken() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -68,7 +68,7 @@ fn patch_me_with_a_taken_email_is_409_taken() {
     assert_eq!(alice.me()["email"], "alice@example.com");
 }
 
-#[test]
+both_backends!(patch_me_with_bad_values_is_400_naming_the_field);
 fn patch_me_with_bad_values_is_400_naming_the_field() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -92,7 +92,7 @@ fn patch_me_with_bad_values_is_400_naming_the_field() {
     assert_eq!(me["full_name"], "alice Example");
 }
 
-#[test]
+both_backends!(patch_me_cannot_make_oneself_admin_or_rename);
 fn patch_me_cannot_make_oneself_admin_or_rename() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -136,7 +136,7 @@ fn put_avatar(client: &Client, bytes: &[u8]) -> String {
         .to_string()
 }
 
-#[test]
+both_backends!(png_avatar_is_stored_and_served_back_to_self);
 fn png_avatar_is_stored_and_served_back_to_self() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -161,7 +161,7 @@ fn png_avatar_is_stored_and_served_back_to_self() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(admin_sees_a_users_avatar_and_other_users_get_404);
 fn admin_sees_a_users_avatar_and_other_users_get_404() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -180,7 +180,7 @@ fn admin_sees_a_users_avatar_and_other_users_get_404() {
     assert_eq!(other.body, missing.body);
 }
 
-#[test]
+both_backends!(replacing_an_avatar_keeps_only_the_new_one_on_disk);
 fn replacing_an_avatar_keeps_only_the_new_one_on_disk() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -192,7 +192,7 @@ fn replacing_an_avatar_keeps_only_the_new_one_on_disk() {
     assert_eq!(stored.len(), 1, "old avatar left behind: {stored:?}");
 }
 
-#[test]
+both_backends!(avatar_that_is_not_an_image_is_415_and_leaves_nothing);
 fn avatar_that_is_not_an_image_is_415_and_leaves_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -214,7 +214,7 @@ fn avatar_that_is_not_an_image_is_415_and_leaves_nothing() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(avatar_over_2_mib_is_413_and_leaves_nothing);
 fn avatar_over_2_mib_is_413_and_leaves_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -231,7 +231,7 @@ fn avatar_over_2_mib_is_413_and_leaves_nothing() {
     server.assert_tmp_empty();
 }
 
-#[test]
+both_backends!(avatar_of_exactly_2_mib_is_accepted);
 fn avatar_of_exactly_2_mib_is_accepted() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -241,7 +241,7 @@ fn avatar_of_exactly_2_mib_is_accepted() {
     assert_eq!(alice.get(&url).go().expect(200).body.len(), AVATAR_LIMIT);
 }
 
-#[test]
+both_backends!(deleting_the_avatar_is_204_then_404);
 fn deleting_the_avatar_is_204_then_404() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");

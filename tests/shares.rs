@@ -25,7 +25,7 @@ fn share_url(file: &Value) -> String {
         .to_string()
 }
 
-#[test]
+both_backends!(share_returns_the_file_with_a_share_url_and_is_idempotent);
 fn share_returns_the_file_with_a_share_url_and_is_idempotent() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -50,7 +50,7 @@ fn share_returns_the_file_with_a_share_url_and_is_idempotent() {
     assert_eq!(list["files"][0]["share_url"], url.as_str());
 }
 
-#[test]
+both_backends!(anyone_can_get_a_shared_file_and_that_counts_as_a_download);
 fn anyone_can_get_a_shared_file_and_that_counts_as_a_download() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -92,7 +92,7 @@ fn anyone_can_get_a_shared_file_and_that_counts_as_a_download() {
     assert_time(&got["file"]["last_downloaded_at"]);
 }
 
-#[test]
+both_backends!(shared_file_supports_ranges_and_inline);
 fn shared_file_supports_ranges_and_inline() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -118,7 +118,7 @@ fn shared_file_supports_ranges_and_inline() {
     );
 }
 
-#[test]
+both_backends!(shared_html_is_never_served_as_html);
 fn shared_html_is_never_served_as_html() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -139,7 +139,7 @@ fn shared_html_is_never_served_as_html() {
     );
 }
 
-#[test]
+both_backends!(revoking_a_share_is_204_and_the_link_dies);
 fn revoking_a_share_is_204_and_the_link_dies() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -176,7 +176,7 @@ fn revoking_a_share_is_204_and_the_link_dies() {
     server.anon().get(&new_url).go().expect(200);
 }
 
-#[test]
+both_backends!(share_link_of_a_deleted_file_is_404);
 fn share_link_of_a_deleted_file_is_404() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
@@ -189,7 +189,7 @@ fn share_link_of_a_deleted_file_is_404() {
     server.anon().get(&url).go().expect_error(404, "not_found");
 }
 
-#[test]
+both_backends!(share_token_reveals_neither_the_file_id_nor_the_user_id);
 fn share_token_reveals_neither_the_file_id_nor_the_user_id() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
@@ -209,7 +209,7 @@ fn share_token_reveals_neither_the_file_id_nor_the_user_id() {
     }
 }
 
-#[test]
+both_backends!(unknown_share_tokens_are_404);
 fn unknown_share_tokens_are_404() {
     let server = Server::start();
     let anon = server.anon();
@@ -223,7 +223,7 @@ fn unknown_share_tokens_are_404() {
     }
 }
 
-#[test]
+both_backends!(guessing_share_tokens_is_throttled_per_ip);
 fn guessing_share_tokens_is_throttled_per_ip() {
     let server = Server::start();
     let anon = server.anon();
@@ -247,7 +247,7 @@ fn guessing_share_tokens_is_throttled_per_ip() {
     );
 }
 
-#[test]
+both_backends!(public_url_sets_the_base_of_share_links);
 fn public_url_sets_the_base_of_share_links() {
     let server = Server::start_with(&["--public-url", "https://files.example.org"]);
     let (_, alice) = user(&server, "alice");

@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use http_body_util::{BodyDataStream, BodyExt};
 use hyper::StatusCode;
-use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::api::{file_json, parse_id};
@@ -14,7 +13,8 @@ use crate::blobs::Upload;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::http::{
-    Request, Response, header_str, json::read_object, json_response, no_content, ok_json, query,
+    Request, RequestBody, Response, header_str, json::read_object, json_response, no_content,
+    ok_json, query,
 };
 use crate::ids::{FileId, UserId};
 use crate::links::LINK_LIFETIME;
@@ -77,7 +77,7 @@ fn too_large(limit: u64) -> Error {
 }
 
 /// The next chunk of a request body; a client that hangs up is a bad request.
-pub async fn next_data(body: &mut Incoming) -> Result<Option<Bytes>> {
+pub async fn next_data(body: &mut RequestBody) -> Result<Option<Bytes>> {
     loop {
         match body.frame().await {
             None => return Ok(None),

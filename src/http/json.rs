@@ -2,10 +2,10 @@
 //! every wrong type, missing value or unknown field is answered naming that field.
 
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::http::RequestBody;
 
 /// JSON bodies larger than this are refused with 413.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -13,7 +13,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 /// A JSON object whose fields are taken one by one; `finish` refuses any left over.
 pub struct Fields(Map<String, Value>);
 
-pub async fn read_object(body: Incoming) -> Result<Fields> {
+pub async fn read_object(body: RequestBody) -> Result<Fields> {
     let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {

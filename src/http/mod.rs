@@ -7,19 +7,21 @@ pub mod range;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::StatusCode;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 /// Every response body: whole (JSON, assets) or streamed from disk.
 pub type Body = BoxBody<Bytes, std::io::Error>;
 pub type Response = hyper::Response<Body>;
-pub type Request = hyper::Request<Incoming>;
+pub type Request = hyper::Request<RequestBody>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
@@ -77,6 +79,49 @@ pub fn if_none_match(headers: &HeaderMap, etag: &str) -> Option<bool> {
             .map(|t| t.trim().trim_start_matches("W/"))
             .any(|t| t == "*" || t == etag),
     )
+}
+
+/// A request body that remembers whether it was read to its end, so the server can tell
+/// a client not to reuse a connection whose unread body it is about to abandon.
+pub struct RequestBody {
+    inner: Incoming,
+    finished: Arc<AtomicBool>,
+}
+
+impl RequestBody {
+    /// The body, and a flag that turns true once it has been read to its end.
+    pub fn new(inner: Incoming) -> (RequestBody, Arc<AtomicBool>) {
+        let finished = Arc::new(AtomicBool::new(inner.is_end_stream()));
+        let body = RequestBody {
+            inner,
+            finished: finished.clone(),
+        };
+        (body, finished)
+    }
+}
+
+impl hyper::body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.finished.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The TCP peer of a connection, put into each request's extensions by the server.

@@ -1,8 +1,15 @@
 //! The storage interface: what the server remembers about users, sessions and files,
 //! independent of the SQL dialect. Handlers call `Store`; all SQL lives in the dialect
-//! modules. The store knows nothing of HTTP.
+//! modules (`sqlite.rs`, `postgres.rs`). The store knows nothing of HTTP.
 
+mod copy;
+mod postgres;
 mod sqlite;
+
+use tokio::sync::mpsc;
+
+use copy::Batch;
+pub use copy::Counts;
 
 use crate::clock::Timestamp;
 use crate::config::DatabaseUrl;
@@ -95,6 +102,15 @@ pub struct BlobRef {
     pub size: u64,
 }
 
+/// Both dialects' refusal to leave the server without an administrator.
+fn last_admin() -> Error {
+    Error::Conflict {
+        code: "last_admin",
+        field: None,
+        message: "this is the last administrator; make another user admin first".into(),
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
@@ -103,6 +119,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
 impl Store {
@@ -110,11 +127,7 @@ impl Store {
     pub async fn open(url: &DatabaseUrl) -> Result<Store> {
         let backend = match url {
             DatabaseUrl::Sqlite(path) => Backend::Sqlite(sqlite::Sqlite::open(path).await?),
-            DatabaseUrl::Postgres(_) => {
-                return Err(Error::Unavailable(
-                    "PostgreSQL support is not built yet; use sqlite://".into(),
-                ));
-            }
+            DatabaseUrl::Postgres(url) => Backend::Postgres(postgres::Postgres::open(url).await?),
         };
         Ok(Store { backend })
     }
@@ -123,12 +136,14 @@ impl Store {
     pub fn dialect(&self) -> &'static str {
         match &self.backend {
             Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
     pub async fn ping(&self) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.ping().await,
+            Backend::Postgres(db) => db.ping().await,
         }
     }
 
@@ -138,12 +153,14 @@ impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         match &self.backend {
             Backend::Sqlite(db) => db.create_user(new).await,
+            Backend::Postgres(db) => db.create_user(new).await,
         }
     }
 
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
         match &self.backend {
             Backend::Sqlite(db) => db.user(id).await,
+            Backend::Postgres(db) => db.user(id).await,
         }
     }
 
@@ -151,24 +168,28 @@ impl Store {
     pub async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
         match &self.backend {
             Backend::Sqlite(db) => db.user_by_name(username.to_string()).await,
+            Backend::Postgres(db) => db.user_by_name(username.to_string()).await,
         }
     }
 
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         match &self.backend {
             Backend::Sqlite(db) => db.users_with_storage().await,
+            Backend::Postgres(db) => db.users_with_storage().await,
         }
     }
 
     pub async fn storage(&self, id: UserId) -> Result<Storage> {
         match &self.backend {
             Backend::Sqlite(db) => db.storage(id).await,
+            Backend::Postgres(db) => db.storage(id).await,
         }
     }
 
     pub async fn update_profile(&self, id: UserId, changes: ProfileChanges) -> Result<User> {
         match &self.backend {
             Backend::Sqlite(db) => db.update_profile(id, changes).await,
+            Backend::Postgres(db) => db.update_profile(id, changes).await,
         }
     }
 
@@ -181,6 +202,7 @@ impl Store {
     ) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.set_password(id, hash, keep).await,
+            Backend::Postgres(db) => db.set_password(id, hash, keep).await,
         }
     }
 
@@ -188,6 +210,7 @@ impl Store {
     pub async fn upgrade_password_hash(&self, id: UserId, hash: String) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.upgrade_password_hash(id, hash).await,
+            Backend::Postgres(db) => db.upgrade_password_hash(id, hash).await,
         }
     }
 
@@ -195,6 +218,7 @@ impl Store {
     pub async fn set_admin(&self, id: UserId, is_admin: bool) -> Result<User> {
         match &self.backend {
             Backend::Sqlite(db) => db.set_admin(id, is_admin).await,
+            Backend::Postgres(db) => db.set_admin(id, is_admin).await,
         }
     }
 
@@ -203,6 +227,7 @@ impl Store {
     pub async fn delete_user(&self, id: UserId) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.delete_user(id).await,
+            Backend::Postgres(db) => db.delete_user(id).await,
         }
     }
 
@@ -210,6 +235,7 @@ impl Store {
     pub async fn set_avatar(&self, id: UserId, avatar: Option<String>) -> Result<Option<String>> {
         match &self.backend {
             Backend::Sqlite(db) => db.set_avatar(id, avatar).await,
+            Backend::Postgres(db) => db.set_avatar(id, avatar).await,
         }
     }
 
@@ -219,24 +245,28 @@ impl Store {
     pub async fn create_session(&self, new: NewSession) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.create_session(new).await,
+            Backend::Postgres(db) => db.create_session(new).await,
         }
     }
 
     pub async fn session_user(&self, hash: TokenHash) -> Result<Option<SessionUser>> {
         match &self.backend {
             Backend::Sqlite(db) => db.session_user(hash).await,
+            Backend::Postgres(db) => db.session_user(hash).await,
         }
     }
 
     pub async fn touch_session(&self, hash: TokenHash, now: Timestamp) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.touch_session(hash, now).await,
+            Backend::Postgres(db) => db.touch_session(hash, now).await,
         }
     }
 
     pub async fn delete_session(&self, hash: TokenHash) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.delete_session(hash).await,
+            Backend::Postgres(db) => db.delete_session(hash).await,
         }
     }
 
@@ -253,6 +283,10 @@ impl Store {
                 db.delete_expired_sessions(idle_cutoff, age_cutoff, dry_run)
                     .await
             }
+            Backend::Postgres(db) => {
+                db.delete_expired_sessions(idle_cutoff, age_cutoff, dry_run)
+                    .await
+            }
         }
     }
 
@@ -262,24 +296,28 @@ impl Store {
     pub async fn insert_file(&self, file: FileRow) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.insert_file(file).await,
+            Backend::Postgres(db) => db.insert_file(file).await,
         }
     }
 
     pub async fn file(&self, id: FileId) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.file(id).await,
+            Backend::Postgres(db) => db.file(id).await,
         }
     }
 
     pub async fn files_of(&self, owner: UserId) -> Result<Vec<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.files_of(owner).await,
+            Backend::Postgres(db) => db.files_of(owner).await,
         }
     }
 
     pub async fn update_file(&self, id: FileId, changes: FileChanges) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.update_file(id, changes).await,
+            Backend::Postgres(db) => db.update_file(id, changes).await,
         }
     }
 
@@ -287,12 +325,14 @@ impl Store {
     pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.delete_file(id).await,
+            Backend::Postgres(db) => db.delete_file(id).await,
         }
     }
 
     pub async fn mark_downloaded(&self, id: FileId, now: Timestamp) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.mark_downloaded(id, now).await,
+            Backend::Postgres(db) => db.mark_downloaded(id, now).await,
         }
     }
 
@@ -305,18 +345,21 @@ impl Store {
     ) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.share_file(id, token, now).await,
+            Backend::Postgres(db) => db.share_file(id, token, now).await,
         }
     }
 
     pub async fn unshare_file(&self, id: FileId) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.unshare_file(id).await,
+            Backend::Postgres(db) => db.unshare_file(id).await,
         }
     }
 
     pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.file_by_share_token(token).await,
+            Backend::Postgres(db) => db.file_by_share_token(token).await,
         }
     }
 
@@ -324,6 +367,60 @@ impl Store {
     pub async fn references(&self) -> Result<(Vec<BlobRef>, Vec<(UserId, String)>)> {
         match &self.backend {
             Backend::Sqlite(db) => db.references().await,
+            Backend::Postgres(db) => db.references().await,
         }
+    }
+
+    // --- copying between databases --------------------------------------------------
+
+    pub async fn counts(&self) -> Result<Counts> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.counts().await,
+            Backend::Postgres(db) => db.counts().await,
+        }
+    }
+
+    /// Sends every row to `to` in batches of up to `BATCH_ROWS`, read from one consistent
+    /// snapshot, and finishes with `Batch::End`. Fails when the receiver goes away.
+    pub async fn export(&self, to: mpsc::Sender<Batch>) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.export(to).await,
+            Backend::Postgres(db) => db.export(to).await,
+        }
+    }
+
+    /// Writes the batches from `from` in one transaction, committed only on a `Batch::End`
+    /// whose counts match what arrived; returns them. Refuses (`Conflict("not_empty")`) a
+    /// database that already holds rows. `None` when the sender went away before `End`:
+    /// nothing was written, and the sender's error says why.
+    pub async fn import(&self, from: mpsc::Receiver<Batch>) -> Result<Option<Counts>> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.import(from).await,
+            Backend::Postgres(db) => db.import(from).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Both dialects must carry the same migration versions (vaultwarden's folders drifted).
+    #[test]
+    fn both_migration_folders_hold_the_same_versions() {
+        let versions = |dialect: &str| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dialect);
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .expect("migrations folder")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let sqlite = versions("sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, versions("postgres"));
     }
 }

@@ -9,10 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use tokio::sync::mpsc;
 
+use super::copy::{
+    BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
+};
 use super::{
     BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, SessionUser, Storage, User,
-    UserWithStorage,
+    UserWithStorage, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -166,6 +170,125 @@ fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
         .optional()?)
 }
 
+fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
+    let sql = format!(
+        "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    );
+    conn.prepare_cached(&sql)?.execute(params![
+        f.id.to_string(),
+        f.owner_id.to_string(),
+        f.name,
+        f.size as i64,
+        f.content_type,
+        f.comment,
+        f.uploaded_at.millis(),
+        f.last_downloaded_at.map(Timestamp::millis),
+        f.share_token,
+        f.shared_at.map(Timestamp::millis)
+    ])
+}
+
+fn insert_user_record(conn: &Connection, r: &UserRecord) -> rusqlite::Result<usize> {
+    let u = &r.user;
+    conn.prepare_cached(
+        "INSERT INTO users (id, username, full_name, email, password_hash, is_admin, avatar, \
+         created_at, last_login_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        u.id.to_string(),
+        u.username,
+        u.full_name,
+        u.email,
+        r.password_hash,
+        u.is_admin,
+        u.avatar,
+        u.created_at.millis(),
+        u.last_login_at.map(Timestamp::millis)
+    ])
+}
+
+fn insert_session_record(conn: &Connection, s: &SessionRecord) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, user_agent, ip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        s.token_hash.0.to_vec(),
+        s.user_id.to_string(),
+        s.created_at.millis(),
+        s.last_seen_at.millis(),
+        s.user_agent,
+        s.ip
+    ])
+}
+
+fn user_record_from(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        user: user_from(row)?,
+        password_hash: row.get(8)?,
+    })
+}
+
+fn session_record_from(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let hash: Vec<u8> = row.get(0)?;
+    let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+    })?;
+    Ok(SessionRecord {
+        token_hash: TokenHash(hash),
+        user_id: UserId(uuid_at(row, 1)?),
+        created_at: time_at(row, 2)?,
+        last_seen_at: time_at(row, 3)?,
+        user_agent: row.get(4)?,
+        ip: row.get(5)?,
+    })
+}
+
+fn counts_of(conn: &Connection) -> Result<Counts> {
+    let counts = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions), \
+         (SELECT COUNT(*) FROM files)",
+        [],
+        |r| {
+            Ok(Counts {
+                users: r.get::<_, i64>(0)? as u64,
+                sessions: r.get::<_, i64>(1)? as u64,
+                files: r.get::<_, i64>(2)? as u64,
+            })
+        },
+    )?;
+    Ok(counts)
+}
+
+/// Sends the rows `sql` selects to `to` in batches, adding them to `sent`.
+fn export_table<T>(
+    conn: &Connection,
+    sql: &str,
+    from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    wrap: fn(Vec<T>) -> Batch,
+    to: &mpsc::Sender<Batch>,
+    sent: &mut Counts,
+) -> Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while let Some(row) = rows.next()? {
+        batch.push(from_row(row)?);
+        if batch.len() == BATCH_ROWS {
+            send(to, wrap(std::mem::take(&mut batch)), sent)?;
+        }
+    }
+    if !batch.is_empty() {
+        send(to, wrap(batch), sent)?;
+    }
+    Ok(())
+}
+
+fn send(to: &mpsc::Sender<Batch>, batch: Batch, sent: &mut Counts) -> Result<()> {
+    sent.add(&batch);
+    to.blocking_send(batch).map_err(|_| target_stopped())
+}
+
 /// Refuses to remove the last admin; runs inside the caller's write transaction.
 fn ensure_not_last_admin(conn: &Connection, user: &User) -> Result<()> {
     if !user.is_admin {
@@ -175,11 +298,7 @@ fn ensure_not_last_admin(conn: &Connection, user: &User) -> Result<()> {
         r.get(0)
     })?;
     if admins <= 1 {
-        return Err(Error::Conflict {
-            code: "last_admin",
-            field: None,
-            message: "this is the last administrator; make another user admin first".into(),
-        });
+        return Err(last_admin());
     }
     Ok(())
 }
@@ -486,21 +605,10 @@ impl Sqlite {
     }
 
     pub async fn insert_file(&self, f: FileRow) -> Result<()> {
-        self.run(move |c| {
-            let inserted = c
-                .prepare_cached(&format!(
-                    "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                ))?
-                .execute(params![
-                    f.id.to_string(), f.owner_id.to_string(), f.name, f.size as i64, f.content_type,
-                    f.comment, f.uploaded_at.millis(), f.last_downloaded_at.map(Timestamp::millis),
-                    f.share_token, f.shared_at.map(Timestamp::millis)
-                ]);
-            match inserted {
-                Err(e) if is_foreign_key_violation(&e) => Err(Error::NotFound),
-                Err(e) => Err(e.into()),
-                Ok(_) => Ok(()),
-            }
+        self.run(move |c| match insert_file_row(c, &f) {
+            Err(e) if is_foreign_key_violation(&e) => Err(Error::NotFound),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
         })
         .await
     }
@@ -606,6 +714,67 @@ impl Sqlite {
                 .query_map([], |r| Ok((UserId(uuid_at(r, 0)?), r.get(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((blobs, avatars))
+        })
+        .await
+    }
+
+    pub async fn counts(&self) -> Result<Counts> {
+        self.run(|c| counts_of(c)).await
+    }
+
+    pub async fn export(&self, to: mpsc::Sender<Batch>) -> Result<()> {
+        self.run(move |c| {
+            // One read transaction: every table from the same snapshot, even while a
+            // server keeps writing.
+            let tx = c.transaction()?;
+            let mut sent = Counts::default();
+            let users = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u");
+            export_table(&tx, &users, user_record_from, Batch::Users, &to, &mut sent)?;
+            let sessions =
+                "SELECT token_hash, user_id, created_at, last_seen_at, user_agent, ip FROM sessions";
+            export_table(&tx, sessions, session_record_from, Batch::Sessions, &to, &mut sent)?;
+            let files = format!("SELECT {FILE_COLUMNS} FROM files");
+            export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent)?;
+            to.blocking_send(Batch::End(sent))
+                .map_err(|_| target_stopped())
+        })
+        .await
+    }
+
+    pub async fn import(&self, mut from: mpsc::Receiver<Batch>) -> Result<Option<Counts>> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found = counts_of(&tx)?;
+            if !found.is_empty() {
+                return Err(not_empty(found));
+            }
+            let mut copied = Counts::default();
+            while let Some(batch) = from.blocking_recv() {
+                copied.add(&batch);
+                match batch {
+                    Batch::Users(rows) => {
+                        for r in &rows {
+                            insert_user_record(&tx, r)?;
+                        }
+                    }
+                    Batch::Sessions(rows) => {
+                        for r in &rows {
+                            insert_session_record(&tx, r)?;
+                        }
+                    }
+                    Batch::Files(rows) => {
+                        for f in &rows {
+                            insert_file_row(&tx, f)?;
+                        }
+                    }
+                    Batch::End(sent) => {
+                        check_copied(sent, copied)?;
+                        tx.commit()?;
+                        return Ok(Some(copied));
+                    }
+                }
+            }
+            Ok(None)
         })
         .await
     }

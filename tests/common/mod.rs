@@ -1,7 +1,16 @@
-//! The test harness: starts the real `mycloud` binary on port 0 with a fresh data dir and
-//! does the boring parts of talking to it (accounts, tokens, uploads, reading the disk).
+//! The test harness: starts the real `mycloud` binary on port 0 with a fresh data dir (and,
+//! in the postgres variant of a test, a fresh PostgreSQL database: see `backend`) and does
+//! the boring parts of talking to it (accounts, tokens, uploads, reading the disk).
 //! Each test file is its own crate and uses a different subset, hence `dead_code`.
 #![allow(dead_code)]
+
+pub mod backend;
+pub mod postgres;
+
+pub use backend::{Backend, current_backend};
+// Not every test binary uses it (the browser tests run on SQLite only).
+#[allow(unused_imports)]
+pub(crate) use backend::both_backends;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -64,6 +73,10 @@ pub struct Server {
     pub base: String,
     /// The `--data-dir` of this server: inspect `files/`, `avatars/`, `tmp/` here.
     pub data_dir: PathBuf,
+    /// Where its tables are: the backend of the test that started it.
+    pub backend: Backend,
+    /// On PostgreSQL, the database of this server alone (query it to see what was written).
+    pub database: Option<postgres::Database>,
     log_path: PathBuf,
     child: Child,
     http: reqwest::blocking::Client,
@@ -83,6 +96,15 @@ impl Server {
 
     /// Runs `seed` on the (not yet existing) data dir path before the server starts.
     pub fn start_seeded(args: &[&str], seed: impl FnOnce(&Path)) -> Server {
+        let backend = current_backend();
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                postgres::postgres()
+                    .unwrap_or_else(|e| panic!("PostgreSQL for the tests: {e:?}"))
+                    .create_database(),
+            ),
+        };
         let root = tempfile::tempdir().expect("temp dir");
         let data_dir = root.path().join("data");
         let log_path = root.path().join("server.log");
@@ -93,6 +115,7 @@ impl Server {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(database_args(database.as_ref()))
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -124,6 +147,8 @@ impl Server {
         Server {
             base,
             data_dir,
+            backend,
+            database,
             log_path,
             child,
             http: http_client(),
@@ -159,9 +184,16 @@ impl Server {
         }
     }
 
-    /// Runs `mycloud --data-dir DIR ARGS…` with `stdin` as its input.
+    /// `--database-url URL` on PostgreSQL, nothing on SQLite: add it to any command line
+    /// built by hand, so that it works on this server's database.
+    pub fn db_args(&self) -> Vec<&str> {
+        database_args(self.database.as_ref())
+    }
+
+    /// Runs `mycloud --data-dir DIR [--database-url URL] ARGS…` with `stdin` as its input.
     pub fn cli(&self, args: &[&str], stdin: &str) -> (ExitStatus, String, String) {
         let mut full = vec!["--data-dir", self.data_dir.to_str().expect("utf-8 path")];
+        full.extend(self.db_args());
         full.extend_from_slice(args);
         run_cli(&full, stdin)
     }
@@ -175,6 +207,18 @@ impl Server {
             "mycloud {args:?} failed: {status}\nstdout: {stdout}\nstderr: {stderr}"
         );
         stdout
+    }
+
+    /// Runs one SQL query on this server's database, whichever the backend; returns the rows
+    /// one a line, fields joined by `|` and NULL as nothing (as `psql -A -t` prints them).
+    /// For tests that must see what was really written, such as orphan rows.
+    #[track_caller]
+    pub fn query(&self, sql: &str) -> String {
+        match &self.database {
+            Some(db) => db.query(sql),
+            None => sqlite_query(&self.data_dir.join("mycloud.db"), sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
     }
 
     /// Where the bytes of a file live: `files/<user_id>/<file_id>`.
@@ -241,6 +285,13 @@ impl Drop for Server {
     }
 }
 
+fn database_args(database: Option<&postgres::Database>) -> Vec<&str> {
+    match database {
+        Some(db) => vec!["--database-url", &db.url],
+        None => Vec::new(),
+    }
+}
+
 /// The binary with an environment free of `MYCLOUD_*` and `DATABASE_URL` settings.
 fn command() -> Command {
     let mut cmd = Command::new(BIN);
@@ -274,6 +325,30 @@ pub fn run_cli(args: &[&str], stdin: &str) -> (ExitStatus, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `Server::query` on SQLite: read-only, so it can never change what it inspects.
+fn sqlite_query(db: &Path, sql: &str) -> rusqlite::Result<String> {
+    use rusqlite::types::ValueRef;
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt = conn.prepare(sql)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.query([])?;
+    let mut lines = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut fields = Vec::with_capacity(columns);
+        for i in 0..columns {
+            fields.push(match row.get_ref(i)? {
+                ValueRef::Null => String::new(),
+                ValueRef::Integer(n) => n.to_string(),
+                ValueRef::Real(x) => x.to_string(),
+                ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
+            });
+        }
+        lines.push(fields.join("|"));
+    }
+    Ok(lines.join("\n"))
 }
 
 fn collect_files(dir: &Path, found: &mut Vec<PathBuf>) {
