@@ -1,39 +1,26 @@
 #!/usr/bin/env bash
 # Upload/download throughput and memory of a release build of mycloud.
 #
-#   bash bench/throughput.sh [SIZE_MIB]      (default 1024; run from the repo root)
+#   bash bench/throughput.sh [SIZE_MIB] [sqlite|postgres]   (defaults 1024, sqlite)
 #
 # Builds the release binary, starts it on a throwaway data dir (under $TMPDIR, so the
-# figures are those of that disk: uploads are fsynced), uploads one SIZE_MIB file by raw
-# PUT and by multipart POST, downloads it 3 times and prints MB/s (MB = 10^6 bytes) and
-# the server's resident memory. It is not a test: it prints and exits.
+# figures are those of that disk: uploads are fsynced) and, for postgres, a throwaway
+# cluster; uploads one SIZE_MIB file by raw PUT and by multipart POST, downloads it 3
+# times and prints MB/s (MB = 10^6 bytes) and the server's resident memory. It is not a
+# test: it prints and exits.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
 
 size_mib=${1:-1024}
+backend=${2:-sqlite}
 if ! [[ $size_mib =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: bash bench/throughput.sh [SIZE_MIB]   (a positive whole number)" >&2
+    echo "usage: bash bench/throughput.sh [SIZE_MIB] [sqlite|postgres]" >&2
     exit 2
 fi
 bytes=$((size_mib * 1024 * 1024))
-bin=target/release/mycloud
-password='Bench-pass-1234!'
 
-echo "building release binary..."
-cargo build --release --quiet
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mycloud-bench.XXXXXX")
-server_pid=
-cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-data="$work/data"
+bench_setup "$backend"
 avail_kib=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
 if ((avail_kib * 1024 < 3 * bytes + 100 * 1024 * 1024)); then
     echo "need about $((3 * size_mib)) MiB free under $work; not enough" >&2
@@ -51,32 +38,6 @@ mem() { awk -v k="$1:" '$1 == k { printf "%.1f MiB", $2 / 1024 }' "/proc/$server
 declare -a table=()
 row() { table+=("$(printf '%-38s %s' "$1" "$2")"); printf '  %-38s %s\n' "$1" "$2"; }
 sample() { row "RSS $1 (VmRSS / VmHWM)" "$(mem VmRSS) / $(mem VmHWM)"; }
-
-# --- server --------------------------------------------------------------------------
-printf '%s\n' "$password" | "$bin" --data-dir "$data" user create bench --admin --password-stdin >/dev/null
-: >"$work/stdout"
-"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 >"$work/stdout" 2>"$work/server.log" &
-server_pid=$!
-url=
-for _ in $(seq 300); do
-    line=$(head -n 1 "$work/stdout")
-    if [[ $line =~ ^mycloud\ listening\ on\ (http://[^ ]+/)$ ]]; then
-        url=${BASH_REMATCH[1]%/}
-        break
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-    sleep 0.1
-done
-if [[ -z $url ]]; then
-    echo "server did not start; its log:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
-echo "server at $url (pid $server_pid), data dir $data"
-
-token=$(curl -sS --fail-with-body -H 'Content-Type: application/json' \
-    -d "{\"username\":\"bench\",\"password\":\"$password\"}" "$url/api/auth/login" | json token)
-auth="Authorization: Token $token"
 
 echo "creating a $size_mib MiB file of random bytes..."
 blob="$work/big.bin"
@@ -124,10 +85,9 @@ row "download, median of 3" "$(mbps "$median")  ($(secs "${times[@]}"))"
 sample "after downloads"
 
 # --- summary -------------------------------------------------------------------------
-cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo
-echo "mycloud throughput, $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(nproc) CPUs, ${cpu:-$(uname -m)}; data on $(stat -f -c %T "$work")"
+echo "mycloud throughput ($backend), $(date -u '+%Y-%m-%d %H:%M UTC')"
+machine_line
 echo "-------------------------------------------------------------------------"
 printf '%s\n' "${table[@]}"
 echo "-------------------------------------------------------------------------"

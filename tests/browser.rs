@@ -1077,3 +1077,92 @@ fn drop_upload_copy_link_revoke_and_delete() {
     assert!(b.exists(&file_row(&id(&kept))));
     b.assert_clean_console();
 }
+
+#[test]
+fn losing_the_admin_flag_closes_the_admin_pages_when_the_tab_regains_focus() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let root_api = admin_named(&server, "root");
+    admin_named(&server, "bobby");
+    let bob_id = id(&users_by_name(&root_api)["bobby"]);
+
+    b.goto("/admin");
+    log_in(&b, "bobby", PASSWORD);
+    b.wait_page("admin");
+    assert!(b.exists("[data-nav=\"admin\"]"));
+
+    root_api
+        .patch(&format!("/api/admin/users/{bob_id}"))
+        .json(&json!({"is_admin": false}))
+        .go()
+        .expect(200);
+    // The app re-reads /api/me when the tab comes back (at most every few seconds) and
+    // every minute; a focus event stands in for the user switching back to the tab.
+    b.wait_until("the admin page closes", |b| {
+        b.js("window.dispatchEvent(new Event('focus'));", vec![]);
+        b.path() == "/files"
+    });
+    b.wait_page("files");
+    b.wait_gone("[data-nav=\"admin\"]");
+    b.goto("/admin");
+    b.wait_page("files");
+    b.assert_clean_console();
+}
+
+#[test]
+fn the_files_page_works_with_the_keyboard_alone() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, alice) = user(&server, "alice");
+    let file = upload_put(&alice, "draft.txt", b"first words");
+    let keep = upload_put(&alice, "keep.txt", b"stay");
+
+    b.goto("/login");
+    b.wait_page("login");
+    b.tab_to(&field("login", "username"));
+    b.press("alice");
+    b.press(TAB);
+    b.press(PASSWORD);
+    b.press(ENTER);
+    b.wait_page("files");
+    b.wait_count(FILE_ROWS, 2);
+
+    // Rename: Tab to the button, Enter opens the field, Enter saves.
+    b.tab_to(&format!(
+        "{} [data-action=\"rename\"]",
+        file_row(&id(&file))
+    ));
+    b.press(ENTER);
+    b.wait_until("the name field has the focus", |b| {
+        b.js(
+            "return document.activeElement?.getAttribute('name') === 'name';",
+            vec![],
+        ) == Value::Bool(true)
+    });
+    b.press(&"\u{E003}".repeat(20)); // Backspace
+    b.press("final.txt");
+    b.press(ENTER);
+    b.wait_until("the API has the new name", |_| {
+        files_by_name(&alice, None).contains_key("final.txt")
+    });
+
+    // Delete: Tab to the button, Enter asks, Tab to confirm, Enter deletes.
+    b.tab_to(&format!(
+        "{} [data-action=\"delete\"]",
+        file_row(&id(&file))
+    ));
+    b.press(ENTER);
+    b.wait_until("the confirm dialog opens", |b| b.exists(CONFIRM_OPEN));
+    b.tab_to(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.press(ENTER);
+    b.wait_gone(&file_row(&id(&file)));
+    let left = files_by_name(&alice, None);
+    assert!(!left.contains_key("final.txt"), "{left:?}");
+    assert!(left.contains_key("keep.txt"));
+    assert!(b.exists(&file_row(&id(&keep))));
+    b.assert_clean_console();
+}

@@ -39,6 +39,9 @@ pub const ENTER: &str = "\u{E007}";
 /// The WebDriver "Escape" key, for cancelling in-place edits.
 pub const ESCAPE: &str = "\u{E00C}";
 
+/// The WebDriver key code for Tab.
+pub const TAB: &str = "\u{E004}";
+
 /// Where Debian puts Chromium; chromedriver must be told, it does not look for it.
 const CHROMIUM_PATHS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
@@ -373,6 +376,27 @@ impl Browser {
     pub fn type_keys(&self, css: &str, keys: &str) {
         let element = self.find(css);
         self.run(&format!("typing into {css}"), element.send_keys(keys));
+    }
+
+    /// Sends `keys` to whatever has the focus now, as a keyboard would.
+    #[track_caller]
+    pub fn press(&self, keys: &str) {
+        let client = self.client();
+        let element = self.run("finding the focused element", client.active_element());
+        self.run("pressing keys", element.send_keys(keys));
+    }
+
+    /// Presses Tab until the focused element matches `css`; panics after 60 presses.
+    #[track_caller]
+    pub fn tab_to(&self, css: &str) {
+        let matches = format!("return !!document.activeElement?.matches({css:?});");
+        for _ in 0..60 {
+            if self.js(&matches, vec![]) == serde_json::Value::Bool(true) {
+                return;
+            }
+            self.press(TAB);
+        }
+        panic!("Tab never reached {css} (at {})", self.path());
     }
 
     /// The rendered text of the element matching `css` (waits for it).
