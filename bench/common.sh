@@ -32,7 +32,8 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts a cluster in $work/pg and prints its URL.
+# Starts a cluster in $work/pg and sets MYCLOUD_DATABASE_URL to it. Not in a $(…)
+# subshell: bench_cleanup needs $pg_bin and $pg_dir to stop it.
 start_postgres() {
     pg_bin=$(dirname "$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
     if [[ ! -x $pg_bin/initdb ]]; then
@@ -48,7 +49,7 @@ start_postgres() {
     # Durable settings, as a production server would run.
     pg_run "$pg_bin/pg_ctl" -D "$pg_dir/db" -l "$pg_dir/log" -w \
         -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
-    echo "postgres://postgres@127.0.0.1:$port/postgres"
+    export MYCLOUD_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 bench_setup() {
@@ -61,7 +62,7 @@ bench_setup() {
     data=$work/data
     case $backend in
         sqlite) export MYCLOUD_DATABASE_URL="sqlite://$data/mycloud.db" ;;
-        postgres) MYCLOUD_DATABASE_URL=$(start_postgres); export MYCLOUD_DATABASE_URL ;;
+        postgres) start_postgres ;;
         *) echo "backend must be sqlite or postgres, not $backend" >&2; exit 2 ;;
     esac
 
