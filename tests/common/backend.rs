@@ -58,8 +58,14 @@ pub fn run_on(backend: Backend, test: fn()) {
     if backend == Backend::Postgres && !postgres_ready() {
         return;
     }
+    with_backend(backend, test);
+}
+
+/// Runs `f` with `backend` for the servers it starts, then restores the previous one: for
+/// the few tests that need servers on both backends at once (`migrate-data`).
+pub fn with_backend<T>(backend: Backend, f: impl FnOnce() -> T) -> T {
     let _restore = Restore(CURRENT.with(|c| c.replace(backend)));
-    test();
+    f()
 }
 
 /// Whether the postgres variant can run; panics when it must and cannot.

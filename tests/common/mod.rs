@@ -328,7 +328,7 @@ pub fn run_cli(args: &[&str], stdin: &str) -> (ExitStatus, String, String) {
 }
 
 /// `Server::query` on SQLite: read-only, so it can never change what it inspects.
-fn sqlite_query(db: &Path, sql: &str) -> rusqlite::Result<String> {
+pub fn sqlite_query(db: &Path, sql: &str) -> rusqlite::Result<String> {
     use rusqlite::types::ValueRef;
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;

@@ -129,6 +129,22 @@ impl Database {
     }
 }
 
+impl Database {
+    /// The database's name, for statements such as `ALTER DATABASE`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs one statement in the server's `postgres` database: for changes to this
+    /// database that cannot be made from inside it once it refuses connections.
+    #[track_caller]
+    pub fn admin_query(&self, sql: &str) -> String {
+        self.server
+            .psql(&self.server.admin_url, sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         // A cluster of our own goes away whole at the end; dropping each database would only
