@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use tokio::sync::mpsc;
 
+use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::Body;
 use crate::ids::{FileId, UserId};
@@ -166,7 +167,9 @@ impl Blobs {
                         .ok_or_else(|| io::Error::other("folder has no parent"))?,
                 )?;
             }
+            crash_point("before_rename");
             fs::rename(&temp, &target)?;
+            crash_point("after_rename");
             sync_dir(dir)
         })
         .await?;

@@ -1,4 +1,4 @@
-//! The commands besides `serve`: account management, migrate, check, reap and
+//! The commands besides `serve`: account management, migrate, check, reap, backup and
 //! migrate-data. Each opens the same data dir and database the server uses (SQLite in WAL
 //! mode and PostgreSQL both allow that beside a running server).
 
@@ -9,11 +9,11 @@ use crate::app::App;
 use crate::auth::{Hasher, random_base64url};
 use crate::clock::Timestamp;
 use crate::config::{Command, Config, OnOff, UserCommand};
-use crate::migrate_data;
-use crate::reaper::Reaper;
+use crate::reaper::{Reaper, Report};
 use crate::server;
 use crate::store::NewUser;
 use crate::validate;
+use crate::{backup, check, migrate_data};
 
 pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
     // Each arm opens the App itself: migrate-data works on two databases named by its own
@@ -32,17 +32,12 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             println!("database is up to date ({})", app.store.dialect());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check => {
-            let app = App::open(config).await?;
-            let report = crate::check::run(&app).await.map_err(|e| e.to_string())?;
-            report.print();
-            Ok(if report.damaged() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Check { repair } => check::command(&App::open(config).await?, repair)
+            .await
+            .map_err(|e| e.to_string()),
         Command::Reap { dry_run } => reap(&App::open(config).await?, dry_run).await,
+        // Reads the database file directly: no App, so nothing is created or migrated.
+        Command::Backup { dest, force } => backup::run(&config, dest, force).await,
     }
 }
 
@@ -51,13 +46,24 @@ async fn reap(app: &App, dry_run: bool) -> Result<ExitCode, String> {
         .reap_once(Timestamp::now(), dry_run)
         .await
         .map_err(|e| e.to_string())?;
-    let verb = if dry_run { "would remove" } else { "removed" };
-    println!("{verb} {} expired sessions", report.expired_sessions);
-    println!("{verb} {} stale temp files", report.stale_temp_files.len());
-    for path in &report.stale_temp_files {
-        println!("  {}", path.display());
-    }
+    print_reap(&report, dry_run);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A pass as a small table of counts, then every path it deleted (or would) and every
+/// row it found without its bytes.
+pub fn print_reap(report: &Report, dry_run: bool) {
+    println!("{:<24} {:>6}  ACTION", "WHAT", "COUNT");
+    for (what, count, action) in report.rows(dry_run) {
+        println!("{what:<24} {count:>6}  {action}");
+    }
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for (kind, path) in report.deleted() {
+        println!("{verb} {kind:<6} {}", path.display());
+    }
+    for path in &report.missing {
+        println!("missing      {}", path.display());
+    }
 }
 
 async fn user(app: &App, action: UserCommand) -> Result<ExitCode, String> {

@@ -95,12 +95,26 @@ pub enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Compare database and disk; exit non-zero on damage.
-    Check,
+    Check {
+        /// First do what a reaper pass does (remove litter older than an hour, mark rows
+        /// whose bytes are gone), then check again.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Run one reaper pass and print what it did.
     Reap {
         /// Print what a pass would delete, delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: use
+    /// pg_dump).
+    Backup {
+        /// The file to write; it must not exist unless --force.
+        dest: PathBuf,
+        /// Replace DEST if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Copy every account, session and file row into an empty database (SQLite to
     /// PostgreSQL or back); the files on disk stay where they are.

@@ -6,11 +6,13 @@ mod api;
 mod app;
 mod assets;
 mod auth;
+mod backup;
 mod blobs;
 mod check;
 mod cli;
 mod clock;
 mod config;
+mod crash_hook;
 mod error;
 mod http;
 mod ids;
@@ -21,10 +23,12 @@ mod migrate_data;
 mod ratelimit;
 mod reaper;
 mod router;
+mod scan;
 mod server;
 mod store;
 mod units;
 mod validate;
+mod watcher;
 
 use std::process::ExitCode;
 

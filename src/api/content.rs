@@ -40,6 +40,11 @@ pub async fn for_owner(app: &App, req: Request, id: &str) -> Result<Response> {
 
 /// Sends the bytes of `file` as the request asks (HEAD, conditional, range, inline).
 pub async fn send(app: &App, req: &Request, file: FileRow, inline: bool) -> Result<Response> {
+    // Marked by the reaper: answer as the list says, even if the bytes came back a moment
+    // ago (the next pass, triggered by the watcher, clears the mark).
+    if file.missing_since.is_some() {
+        return Err(Error::Gone);
+    }
     let path = app.blobs.file_path(file.owner_id, file.id);
     let blob = app.blobs.open_blob(path).await?.ok_or(Error::Gone)?;
     let on_disk = blob.metadata().map_err(disk_error)?.len();

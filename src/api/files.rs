@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::blobs::Upload;
 use crate::clock::Timestamp;
+use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::{
     Request, RequestBody, Response, header_str, json::read_object, json_response, no_content,
@@ -196,11 +197,14 @@ async fn store_upload(
         last_downloaded_at: None,
         share_token: None,
         shared_at: None,
+        missing_since: None,
     };
+    crash_point("before_commit");
     if let Err(e) = app.store.insert_file(row.clone()).await {
         app.blobs.remove_file(owner, id).await;
         return Err(e);
     }
+    crash_point("after_commit");
     Ok(json_response(
         StatusCode::CREATED,
         &json!({ "file": file_json(&row, base) }),

@@ -41,9 +41,10 @@ pub fn user_with_storage_json(user: &User, storage: Storage) -> Value {
 }
 
 /// `file` = `{id, owner_id, name, comment, size, content_type, uploaded_at,
-/// last_downloaded_at, share_url}`.
+/// last_downloaded_at, share_url}`, plus `missing: true` once the reaper found its bytes
+/// gone (absent otherwise, so clients that never heard of it see the same shape).
 pub fn file_json(file: &FileRow, base_url: &str) -> Value {
-    json!({
+    let mut value = json!({
         "id": file.id.to_string(),
         "owner_id": file.owner_id.to_string(),
         "name": file.name,
@@ -53,7 +54,13 @@ pub fn file_json(file: &FileRow, base_url: &str) -> Value {
         "uploaded_at": file.uploaded_at.rfc3339(),
         "last_downloaded_at": file.last_downloaded_at.map(|t| t.rfc3339()),
         "share_url": file.share_token.as_ref().map(|t| format!("{base_url}/s/{t}")),
-    })
+    });
+    if file.missing_since.is_some()
+        && let Value::Object(map) = &mut value
+    {
+        map.insert("missing".into(), Value::Bool(true));
+    }
+    value
 }
 
 /// An id from a path segment; one that does not parse names nothing, so 404.

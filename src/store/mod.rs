@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use copy::Batch;
 pub use copy::Counts;
+pub use sqlite::backup as backup_sqlite;
 
 use crate::clock::Timestamp;
 use crate::config::DatabaseUrl;
@@ -78,6 +79,8 @@ pub struct FileRow {
     pub last_downloaded_at: Option<Timestamp>,
     pub share_token: Option<String>,
     pub shared_at: Option<Timestamp>,
+    /// When the reaper found the bytes gone; `None` while they are on disk.
+    pub missing_since: Option<Timestamp>,
 }
 
 /// A partial update of a file row; `None` leaves a column as it is.
@@ -100,6 +103,16 @@ pub struct BlobRef {
     pub owner_id: UserId,
     pub file_id: FileId,
     pub size: u64,
+    /// The row is marked missing.
+    pub marked_missing: bool,
+}
+
+/// Everything on disk the database knows of: file blobs, avatars (owner and stored name)
+/// and the users whose folders may exist.
+pub struct References {
+    pub blobs: Vec<BlobRef>,
+    pub avatars: Vec<(UserId, String)>,
+    pub users: Vec<UserId>,
 }
 
 /// Both dialects' refusal to leave the server without an administrator.
@@ -363,11 +376,28 @@ impl Store {
         }
     }
 
-    /// Every blob and avatar the database references, for `check` and the reaper.
-    pub async fn references(&self) -> Result<(Vec<BlobRef>, Vec<(UserId, String)>)> {
+    /// Every blob, avatar and user the database knows of, for `check` and the reaper.
+    pub async fn references(&self) -> Result<References> {
         match &self.backend {
             Backend::Sqlite(db) => db.references().await,
             Backend::Postgres(db) => db.references().await,
+        }
+    }
+
+    /// Marks the file's bytes missing since `now` (an earlier mark stays); `false` when
+    /// the row is gone (deleted since the reaper read it).
+    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.mark_missing(id, now).await,
+            Backend::Postgres(db) => db.mark_missing(id, now).await,
+        }
+    }
+
+    /// Clears the mark: the bytes are back (restored from a backup).
+    pub async fn unmark_missing(&self, id: FileId) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.unmark_missing(id).await,
+            Backend::Postgres(db) => db.unmark_missing(id).await,
         }
     }
 

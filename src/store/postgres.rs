@@ -20,8 +20,8 @@ use super::copy::{
     BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
 };
 use super::{
-    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, SessionUser, Storage, User,
-    UserWithStorage, last_admin,
+    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, References, SessionUser,
+    Storage, User, UserWithStorage, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -38,14 +38,14 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at";
+     last_downloaded_at, share_token, shared_at, missing_since";
 const INSERT_USER: &str = "INSERT INTO users (id, username, full_name, email, password_hash, \
      is_admin, avatar, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (token_hash, user_id, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_FILE: &str = "INSERT INTO files (id, owner_id, original_name, size, content_type, \
-     comment, uploaded_at, last_downloaded_at, share_token, shared_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+     comment, uploaded_at, last_downloaded_at, share_token, shared_at, missing_since) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -79,6 +79,7 @@ fn file_from(r: &Row) -> Result<FileRow> {
         last_downloaded_at: opt_time(r.try_get(7)?),
         share_token: r.try_get(8)?,
         shared_at: opt_time(r.try_get(9)?),
+        missing_since: opt_time(r.try_get(10)?),
     })
 }
 
@@ -267,6 +268,7 @@ async fn insert_file_row(
     let size = f.size as i64;
     let uploaded_at = f.uploaded_at.to_system();
     let (last_downloaded_at, shared_at) = (to_system(f.last_downloaded_at), to_system(f.shared_at));
+    let missing_since = to_system(f.missing_since);
     c.execute(
         stmt,
         &[
@@ -280,6 +282,7 @@ async fn insert_file_row(
             &last_downloaded_at,
             &f.share_token,
             &shared_at,
+            &missing_since,
         ],
     )
     .await?;
@@ -622,20 +625,43 @@ impl Postgres {
         query_opt(&c, &sql, &[&token], file_from).await
     }
 
-    pub async fn references(&self) -> Result<(Vec<BlobRef>, Vec<(UserId, String)>)> {
+    pub async fn references(&self) -> Result<References> {
         let c = self.client().await?;
-        let blobs = query_all(&c, "SELECT owner_id, id, size FROM files", &[], |r| {
+        let users = query_all(&c, "SELECT id FROM users", &[], |r| {
+            Ok(UserId(r.try_get(0)?))
+        })
+        .await?;
+        let sql = "SELECT owner_id, id, size, missing_since IS NOT NULL FROM files";
+        let blobs = query_all(&c, sql, &[], |r| {
             Ok(BlobRef {
                 owner_id: UserId(r.try_get(0)?),
                 file_id: FileId(r.try_get(1)?),
                 size: r.try_get::<_, i64>(2)? as u64,
+                marked_missing: r.try_get(3)?,
             })
         })
         .await?;
         let sql = "SELECT id, avatar FROM users WHERE avatar IS NOT NULL";
         let avatars =
             query_all(&c, sql, &[], |r| Ok((UserId(r.try_get(0)?), r.try_get(1)?))).await?;
-        Ok((blobs, avatars))
+        Ok(References {
+            blobs,
+            avatars,
+            users,
+        })
+    }
+
+    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+        let c = self.client().await?;
+        let sql = "UPDATE files SET missing_since = COALESCE(missing_since, $1) WHERE id = $2";
+        Ok(execute(&c, sql, &[&now.to_system(), &id.0]).await? > 0)
+    }
+
+    pub async fn unmark_missing(&self, id: FileId) -> Result<()> {
+        let c = self.client().await?;
+        let sql = "UPDATE files SET missing_since = NULL WHERE id = $1";
+        execute(&c, sql, &[&id.0]).await?;
+        Ok(())
     }
 
     pub async fn counts(&self) -> Result<Counts> {

@@ -15,8 +15,8 @@ use super::copy::{
     BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
 };
 use super::{
-    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, SessionUser, Storage, User,
-    UserWithStorage, last_admin,
+    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, References, SessionUser,
+    Storage, User, UserWithStorage, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at";
+     last_downloaded_at, share_token, shared_at, missing_since";
 
 /// Connections kept open between calls; more are opened under load and closed after.
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -144,6 +144,7 @@ fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRow> {
         last_downloaded_at: opt_time_at(row, 7)?,
         share_token: row.get(8)?,
         shared_at: opt_time_at(row, 9)?,
+        missing_since: opt_time_at(row, 10)?,
     })
 }
 
@@ -172,7 +173,7 @@ fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
 
 fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
     let sql = format!(
-        "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     );
     conn.prepare_cached(&sql)?.execute(params![
         f.id.to_string(),
@@ -184,7 +185,8 @@ fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
         f.uploaded_at.millis(),
         f.last_downloaded_at.map(Timestamp::millis),
         f.share_token,
-        f.shared_at.map(Timestamp::millis)
+        f.shared_at.map(Timestamp::millis),
+        f.missing_since.map(Timestamp::millis)
     ])
 }
 
@@ -697,15 +699,21 @@ impl Sqlite {
         .await
     }
 
-    pub async fn references(&self) -> Result<(Vec<BlobRef>, Vec<(UserId, String)>)> {
+    pub async fn references(&self) -> Result<References> {
         self.run(|c| {
-            let mut stmt = c.prepare("SELECT owner_id, id, size FROM files")?;
+            let mut stmt = c.prepare("SELECT id FROM users")?;
+            let users = stmt
+                .query_map([], |r| Ok(UserId(uuid_at(r, 0)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt =
+                c.prepare("SELECT owner_id, id, size, missing_since IS NOT NULL FROM files")?;
             let blobs = stmt
                 .query_map([], |r| {
                     Ok(BlobRef {
                         owner_id: UserId(uuid_at(r, 0)?),
                         file_id: FileId(uuid_at(r, 1)?),
                         size: r.get::<_, i64>(2)? as u64,
+                        marked_missing: r.get(3)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -713,7 +721,31 @@ impl Sqlite {
             let avatars = stmt
                 .query_map([], |r| Ok((UserId(uuid_at(r, 0)?), r.get(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((blobs, avatars))
+            Ok(References {
+                blobs,
+                avatars,
+                users,
+            })
+        })
+        .await
+    }
+
+    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+        self.run(move |c| {
+            let sql = "UPDATE files SET missing_since = COALESCE(missing_since, ?1) WHERE id = ?2";
+            let n = c
+                .prepare_cached(sql)?
+                .execute(params![now.millis(), id.to_string()])?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    pub async fn unmark_missing(&self, id: FileId) -> Result<()> {
+        self.run(move |c| {
+            c.prepare_cached("UPDATE files SET missing_since = NULL WHERE id = ?1")?
+                .execute([id.to_string()])?;
+            Ok(())
         })
         .await
     }
@@ -778,4 +810,50 @@ impl Sqlite {
         })
         .await
     }
+}
+
+/// Copies the database at `source` into a new file `dest` with SQLite's online backup API,
+/// beside a server that keeps writing, and returns what the copy holds. The copy is one
+/// snapshot: all pages in a single step under one read transaction, which in WAL mode
+/// never blocks the server's writers (copying in small steps would restart on every write
+/// the server commits meanwhile and might never finish). `dest` must not exist.
+pub async fn backup(source: PathBuf, dest: PathBuf) -> Result<Counts> {
+    tokio::task::spawn_blocking(move || {
+        // No CREATE flag: a mistyped source is refused rather than backed up empty.
+        let src = Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| Error::Unavailable(format!("opening {}: {e}", source.display())))?;
+        src.busy_timeout(Duration::from_secs(5))?;
+        // Created 0600 before SQLite sees it: the copy holds password hashes.
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&dest)
+            .map_err(|e| Error::internal("creating the backup file", e))?;
+        let mut dst = Connection::open(&dest)?;
+        copy_all_pages(&src, &mut dst)?;
+        // One self-contained file, readable without -wal or -shm beside it; the server
+        // switches a restored copy back to WAL when it opens it.
+        dst.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))?;
+        let counts = counts_of(&dst)?;
+        dst.close().map_err(|(_, e)| Error::from(e))?;
+        Ok(counts)
+    })
+    .await
+    .map_err(|e| Error::internal("backup task", e))?
+}
+
+fn copy_all_pages(src: &Connection, dst: &mut Connection) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let backup = Backup::new(src, dst)?;
+    // Busy or locked only while a checkpoint holds the source for a moment: try again.
+    for _ in 0..100 {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(Error::Unavailable(
+        "the database stayed busy for 5 s; try again".into(),
+    ))
 }

@@ -96,6 +96,16 @@ impl Server {
 
     /// Runs `seed` on the (not yet existing) data dir path before the server starts.
     pub fn start_seeded(args: &[&str], seed: impl FnOnce(&Path)) -> Server {
+        Server::start_full(&[], args, seed)
+    }
+
+    /// Starts with extra environment variables for the server alone, e.g. the test hook
+    /// `MYCLOUD_TEST_CRASH_AT` (`command()` strips the test's own `MYCLOUD_*`).
+    pub fn start_with_env(env: &[(&str, &str)], args: &[&str]) -> Server {
+        Server::start_full(env, args, |_| {})
+    }
+
+    fn start_full(env: &[(&str, &str)], args: &[&str], seed: impl FnOnce(&Path)) -> Server {
         let backend = current_backend();
         let database = match backend {
             Backend::Sqlite => None,
@@ -110,40 +120,7 @@ impl Server {
         let log_path = root.path().join("server.log");
         seed(&data_dir);
         let log = File::create(&log_path).expect("log file");
-        let mut cmd = command();
-        cmd.arg("serve")
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(database_args(database.as_ref()))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        let mut child = cmd.spawn().expect("spawn mycloud");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let line = rx.recv_timeout(START_TIMEOUT);
-        let base = line
-            .as_ref()
-            .ok()
-            .and_then(|l| l.strip_prefix("mycloud listening on "))
-            .and_then(|url| url.strip_suffix('/'))
-            .map(str::to_string);
-        let Some(base) = base else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("mycloud did not start: first stdout line {line:?}\n--- server log ---\n{log}");
-        };
+        let (child, base) = spawn(&data_dir, database.as_ref(), &log_path, log, env, args);
         Server {
             base,
             data_dir,
@@ -154,6 +131,34 @@ impl Server {
             http: http_client(),
             _root: root,
         }
+    }
+
+    /// Kills the process with SIGKILL (as `kill -9` or a power cut would end it: no
+    /// cleanup runs) and waits until it is gone. Harmless when it has already exited.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for mycloud");
+    }
+
+    /// Kills the process if it still runs and starts a new one on the same data dir and
+    /// database, appending to the same log, with these environment variables and flags.
+    /// `base` changes: the new process listens on a new port, so take clients afresh.
+    pub fn restart(&mut self, env: &[(&str, &str)], args: &[&str]) {
+        self.kill();
+        let log = File::options()
+            .append(true)
+            .open(&self.log_path)
+            .expect("log file");
+        let (child, base) = spawn(
+            &self.data_dir,
+            self.database.as_ref(),
+            &self.log_path,
+            log,
+            env,
+            args,
+        );
+        self.child = child;
+        self.base = base;
     }
 
     /// What the server wrote to stderr so far.
@@ -283,6 +288,54 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns `mycloud serve` on `data_dir` and port 0, stderr to `log`; returns the child and
+/// its base URL once it has printed its listening line, or panics with the log.
+fn spawn(
+    data_dir: &Path,
+    database: Option<&postgres::Database>,
+    log_path: &Path,
+    log: File,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Child, String) {
+    let mut cmd = command();
+    cmd.arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(database_args(database))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
+    let mut child = cmd.spawn().expect("spawn mycloud");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(line)) = lines.next() {
+            let _ = tx.send(line);
+        }
+        // Keep draining so the server never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let line = rx.recv_timeout(START_TIMEOUT);
+    let base = line
+        .as_ref()
+        .ok()
+        .and_then(|l| l.strip_prefix("mycloud listening on "))
+        .and_then(|url| url.strip_suffix('/'))
+        .map(str::to_string);
+    let Some(base) = base else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        panic!("mycloud did not start: first stdout line {line:?}\n--- server log ---\n{log}");
+    };
+    (child, base)
 }
 
 fn database_args(database: Option<&postgres::Database>) -> Vec<&str> {
