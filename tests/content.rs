@@ -50,9 +50,7 @@ fn get_content_returns_the_exact_bytes_with_download_headers() {
         httpdate::parse_http_date(&modified).is_ok(),
         "bad Last-Modified {modified}"
     );
-    let disposition = reply
-        .header("content-disposition")
-        .expect("Content-Disposition");
+    let disposition = reply.disposition();
     assert!(disposition.starts_with("attachment"), "{disposition}");
     assert!(disposition.contains("data.bin"), "{disposition}");
 }
@@ -206,9 +204,7 @@ fn cyrillic_name_gets_rfc6266_filename_star_and_an_ascii_fallback() {
     let name = "Отчёт за май.txt";
     let (_server, alice, _file, path) = with_file(name, b"hello");
     let reply = alice.get(&path).go().expect(200);
-    let disposition = reply
-        .header("content-disposition")
-        .expect("Content-Disposition");
+    let disposition = reply.disposition();
     assert!(disposition.starts_with("attachment"), "{disposition}");
     let encoded = disposition
         .split("filename*=UTF-8''")
@@ -271,9 +267,7 @@ both_backends!(html_without_inline_is_an_attachment);
 fn html_without_inline_is_an_attachment() {
     let (_server, alice, _file, path) = with_file("page.html", b"<p>hi</p>");
     let reply = alice.get(&path).go().expect(200);
-    let disposition = reply
-        .header("content-disposition")
-        .expect("Content-Disposition");
+    let disposition = reply.disposition();
     assert!(disposition.starts_with("attachment"), "{disposition}");
 }
 
@@ -283,9 +277,7 @@ fn inline_png_is_served_inline_as_an_image() {
     let reply = alice.get(&format!("{path}?inline=1")).go().expect(200);
     assert_eq!(reply.body, TINY_PNG);
     assert_eq!(reply.header("content-type").as_deref(), Some("image/png"));
-    let disposition = reply
-        .header("content-disposition")
-        .expect("Content-Disposition");
+    let disposition = reply.disposition();
     assert!(disposition.starts_with("inline"), "{disposition}");
 }
 

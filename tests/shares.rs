@@ -73,9 +73,7 @@ fn anyone_can_get_a_shared_file_and_that_counts_as_a_download() {
 
     let reply = server.anon().get(&url).go().expect(200);
     assert_eq!(reply.body, b"shared bytes");
-    let disposition = reply
-        .header("content-disposition")
-        .expect("Content-Disposition");
+    let disposition = reply.disposition();
     assert!(
         disposition.starts_with("attachment") && disposition.contains("a.txt"),
         "{disposition}"
@@ -110,12 +108,7 @@ fn shared_file_supports_ranges_and_inline() {
         .get(&format!("{url}?inline=1"))
         .go()
         .expect(200);
-    assert!(
-        reply
-            .header("content-disposition")
-            .is_some_and(|d| d.starts_with("inline")),
-        "{reply:?}"
-    );
+    assert!(reply.disposition().starts_with("inline"), "{reply:?}");
 }
 
 both_backends!(shared_html_is_never_served_as_html);

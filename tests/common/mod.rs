@@ -516,6 +516,13 @@ impl Reply {
     }
 
     /// A header's value as text, `None` when absent.
+    /// The `Content-Disposition` header; fails the test when there is none.
+    #[track_caller]
+    pub fn disposition(&self) -> String {
+        self.header("content-disposition")
+            .unwrap_or_else(|| panic!("no Content-Disposition in {self:?}"))
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers
             .get(name)
