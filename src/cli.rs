@@ -15,7 +15,12 @@ use crate::store::NewUser;
 use crate::validate;
 use crate::{backup, check, migrate_data};
 
-pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
+/// `socket` is the listener systemd passed (socket activation); only `serve` uses it.
+pub async fn run(
+    command: Command,
+    config: Config,
+    socket: Option<std::net::TcpListener>,
+) -> Result<ExitCode, String> {
     // Each arm opens the App itself: migrate-data works on two databases named by its own
     // flags and must not create a data dir or a default database.
     match command {
@@ -23,7 +28,7 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             migrate_data::run(&from, &to).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve => server::serve(App::open(config).await?)
+        Command::Serve => server::serve(App::open(config).await?, socket)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::User { action } => user(&App::open(config).await?, action).await,

@@ -1,9 +1,12 @@
 //! Log setup: `RUST_LOG` filters (default `info`, with the migration runner and
 //! PostgreSQL's notices, such as "relation already exists, skipping" on every start, kept
-//! to warnings); under systemd (JOURNAL_STREAM set) lines carry no timestamp because
-//! journald adds its own.
+//! to warnings). Lines go to stderr as `[2026-11-25T10:00:00.123Z INFO  module] message`; under
+//! systemd (JOURNAL_STREAM set) as `INFO: message`, because journald stamps each line
+//! itself and a second timestamp only takes width.
 
 use std::io::Write;
+
+use crate::clock::Timestamp;
 
 pub fn init() {
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
@@ -13,7 +16,11 @@ pub fn init() {
     if under_journald {
         builder.format(|buf, record| writeln!(buf, "{}: {}", record.level(), record.args()));
     } else {
-        builder.format_timestamp_millis();
+        builder.format(|buf, record| {
+            let now = Timestamp::now().rfc3339();
+            let (level, target) = (record.level(), record.target());
+            writeln!(buf, "[{now} {level:<5} {target}] {}", record.args())
+        });
     }
     builder.init();
 }

@@ -2,6 +2,7 @@
 //! Parse the command line, build the configuration, run the command.
 #![forbid(unsafe_code)]
 
+mod announce;
 mod api;
 mod app;
 mod assets;
@@ -26,6 +27,7 @@ mod router;
 mod scan;
 mod server;
 mod store;
+mod systemd;
 mod units;
 mod validate;
 mod watcher;
@@ -43,6 +45,11 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
+    // Before the runtime starts its threads: taking systemd's socket edits the environment.
+    let socket = match systemd::take_listener() {
+        Ok(socket) => socket,
+        Err(e) => return fail(&e),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,7 +58,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
     let command = cli.command.unwrap_or(Command::Serve);
-    match runtime.block_on(cli::run(command, config)) {
+    match runtime.block_on(cli::run(command, config, socket)) {
         Ok(code) => code,
         Err(e) => fail(&e),
     }

@@ -17,18 +17,22 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::announce;
 use crate::app::App;
 use crate::http::{Body, Peer, Request, RequestBody, Response};
 use crate::linger::LingeringStream;
 use crate::reaper::Reaper;
 use crate::router;
+use crate::systemd;
 
 /// How long in-flight requests may run after a stop signal before the process exits.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client must send its request headers within this time.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(app: App) -> Result<(), String> {
+/// Serves until SIGTERM or Ctrl-C. `socket` is a listener systemd opened (socket
+/// activation); without one, binds `--listen`.
+pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<(), String> {
     // Held until the process exits: a second server on the same data dir would empty the
     // first one's tmp/ and race it on every file.
     let _lock = app.blobs.lock_for_server()?;
@@ -37,10 +41,7 @@ pub async fn serve(app: App) -> Result<(), String> {
         Ok(n) => log::info!("removed {n} unfinished uploads from tmp/"),
         Err(e) => return Err(format!("cannot empty tmp/: {e}")),
     }
-    let listen = app.config.listen;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = listen(app.config.listen, socket).await?;
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
@@ -48,8 +49,10 @@ pub async fn serve(app: App) -> Result<(), String> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reaper = tokio::spawn(Reaper::new(&app).run(stop_rx));
 
-    // Scripts and tests read this line to learn the port; logs go to stderr.
-    println!("mycloud listening on http://{local}/");
+    // Scripts and tests read the first line to learn the port; logs go to stderr.
+    for line in announce::lines(local) {
+        println!("{line}");
+    }
     log::info!(
         "serving {} on http://{local}/ (database: {}, sessions: idle {}, max {})",
         app.config.data_dir.display(),
@@ -57,6 +60,13 @@ pub async fn serve(app: App) -> Result<(), String> {
         crate::units::format_duration(app.config.session_idle),
         crate::units::format_duration(app.config.session_max_age)
     );
+    if local.ip().is_unspecified() && app.config.registration_open {
+        log::info!(
+            "registration is open: anyone who can reach this port can create an account \
+             (--registration closed to stop that)"
+        );
+    }
+    systemd::ready(&format!("serving on http://{local}/"));
 
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
@@ -103,6 +113,7 @@ pub async fn serve(app: App) -> Result<(), String> {
         "stopping: no new connections, waiting up to {}s for requests in flight",
         DRAIN_TIMEOUT.as_secs()
     );
+    systemd::stopping();
     drop(listener);
     let _ = stop_tx.send(true);
     tokio::select! {
@@ -111,6 +122,22 @@ pub async fn serve(app: App) -> Result<(), String> {
     }
     let _ = reaper.await;
     Ok(())
+}
+
+async fn listen(
+    address: std::net::SocketAddr,
+    socket: Option<std::net::TcpListener>,
+) -> Result<TcpListener, String> {
+    let Some(socket) = socket else {
+        return TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("cannot listen on {address}: {e}"));
+    };
+    log::info!("using the socket systemd passed (LISTEN_FDS); --listen {address} is not used");
+    socket
+        .set_nonblocking(true)
+        .and_then(|()| TcpListener::from_std(socket))
+        .map_err(|e| format!("cannot use the socket systemd passed: {e}"))
 }
 
 /// Routes one request, adds the headers every response carries, and arranges for the
