@@ -5,14 +5,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{BIN, Go, Server};
+use common::{BIN, Go, Server, needs};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -142,7 +142,12 @@ fn receive(socket: &UnixDatagram) -> String {
 fn socket_activation_serves_on_the_socket_systemd_passes() {
     // systemd-socket-activate (from the systemd package) is systemd's own tool for this:
     // it listens, and on the first connection starts the program with LISTEN_FDS=1.
-    let Some(activate) = tool("systemd-socket-activate") else {
+    let Some(activate) = needs::on_path("systemd-socket-activate") else {
+        needs::unavailable(
+            "the socket activation test",
+            "systemd-socket-activate not found",
+            "apt-get install systemd",
+        );
         return;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -160,7 +165,7 @@ fn socket_activation_serves_on_the_socket_systemd_passes() {
         "--listen",
         "127.0.0.1:9",
     ];
-    let process = Process::spawn(&activate, &args, &[]);
+    let process = Process::spawn(&activate.to_string_lossy(), &args, &[]);
     process.lines_until(|l| l.contains(&format!("Listening on {listen}")));
 
     let url = format!("http://{listen}/");
@@ -233,25 +238,4 @@ fn listening_on_every_interface_prints_a_url_per_address_and_each_answers() {
         assert_eq!(health(url), 200, "{url}");
     }
     assert!(process.terminate().success());
-}
-
-/// The path of a tool this test needs, or `None` after one loud line when it is missing;
-/// with `CI=true` a missing tool fails the test instead, so CI never passes by skipping.
-fn tool(name: &str) -> Option<String> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|path| path.is_file())
-    });
-    if let Some(path) = found {
-        return Some(path.to_string_lossy().into_owned());
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true, but {name} is missing (apt-get install systemd)");
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: {name} not found (apt-get install systemd)"
-    );
-    None
 }

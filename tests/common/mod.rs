@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod needs;
 pub mod postgres;
 
 pub use backend::{Backend, current_backend};

@@ -35,6 +35,8 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::needs::on_path;
+
 /// Names a server to use instead of starting a cluster.
 pub const URL_VAR: &str = "MYCLOUD_TEST_DATABASE_URL";
 
@@ -535,13 +537,6 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
 /// The versioned folders of Debian's layout, newest first.
 fn versioned_bins() -> Vec<PathBuf> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -568,10 +563,10 @@ fn versioned_bins() -> Vec<PathBuf> {
 /// `/usr/local/bin/initdb → /usr/lib/postgresql/15/bin/initdb`) are followed, so the
 /// server always comes from the same install as `initdb`.
 fn find_server_bin() -> Option<PathBuf> {
-    let on_path = find_on_path("initdb")
+    let from_path = on_path("initdb")
         .and_then(|p| p.canonicalize().ok())
         .and_then(|p| p.parent().map(Path::to_path_buf));
-    on_path
+    from_path
         .into_iter()
         .chain(versioned_bins())
         .find(|dir| dir.join("initdb").is_file() && dir.join("postgres").is_file())
@@ -579,7 +574,7 @@ fn find_server_bin() -> Option<PathBuf> {
 
 /// A client tool from `PATH`, else from the newest installed version.
 fn find_tool(name: &str) -> Option<PathBuf> {
-    find_on_path(name).or_else(|| {
+    on_path(name).or_else(|| {
         versioned_bins()
             .into_iter()
             .map(|dir| dir.join(name))
