@@ -1,9 +1,7 @@
 //! Administration: every account with its storage, admin rights, deleting accounts.
 //! Admin rights are checked against the database on every call (`Caller::require_admin`).
 
-use serde_json::json;
-
-use crate::api::{parse_id, user_json, user_with_storage_json};
+use crate::api::{UserBody, UserList, UsersBody, parse_id, user_json};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
@@ -14,11 +12,9 @@ use crate::ids::UserId;
 pub async fn list_users(app: &App, caller: Caller) -> Result<Response> {
     caller.require_admin()?;
     let users = app.store.users_with_storage().await?;
-    let users: Vec<_> = users
-        .iter()
-        .map(|u| user_with_storage_json(&u.user, u.storage))
-        .collect();
-    Ok(ok_json(json!({ "users": users })))
+    Ok(ok_json(UsersBody {
+        users: UserList(&users),
+    }))
 }
 
 /// `PATCH /api/admin/users/{id}`: `{is_admin}` → `{user}`; 409 `last_admin`.
@@ -37,7 +33,9 @@ pub async fn patch_user(app: &App, caller: Caller, req: Request, id: &str) -> Re
         user.is_admin,
         caller.user().id
     );
-    Ok(ok_json(json!({ "user": user_json(&user) })))
+    Ok(ok_json(UserBody {
+        user: user_json(&user),
+    }))
 }
 
 /// `DELETE /api/admin/users/{id}`: sessions and rows go in one commit, then the folders.

@@ -6,7 +6,7 @@ use http_body_util::{BodyDataStream, BodyExt};
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::api::{file_json, parse_id};
+use crate::api::{FileBody, FileList, FilesBody, file_json, parse_id};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::blobs::Upload;
@@ -56,8 +56,12 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
     let base = app.base_url(&req);
     let files = app.store.files_of(owner).await?;
-    let files: Vec<_> = files.iter().map(|f| file_json(f, &base)).collect();
-    Ok(ok_json(json!({ "files": files })))
+    Ok(ok_json(FilesBody {
+        files: FileList {
+            files: &files,
+            base_url: &base,
+        },
+    }))
 }
 
 pub fn declared_length(req: &Request) -> Option<u64> {
@@ -207,7 +211,9 @@ async fn store_upload(
     crash_point("after_commit");
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({ "file": file_json(&row, base) }),
+        &FileBody {
+            file: file_json(&row, base),
+        },
     ))
 }
 
@@ -225,9 +231,9 @@ fn content_type_for(name: &str, client: Option<&str>) -> String {
 /// `GET /api/files/{id}`.
 pub async fn get(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
     let file = file_for(app, &caller, id).await?;
-    Ok(ok_json(
-        json!({ "file": file_json(&file, &app.base_url(&req)) }),
-    ))
+    Ok(ok_json(FileBody {
+        file: file_json(&file, &app.base_url(&req)),
+    }))
 }
 
 /// `PATCH /api/files/{id}`: `{name?, comment?}`.
@@ -255,7 +261,9 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
         .update_file(file.id, changes)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(ok_json(json!({ "file": file_json(&file, &base) })))
+    Ok(ok_json(FileBody {
+        file: file_json(&file, &base),
+    }))
 }
 
 /// `DELETE /api/files/{id}`: the row goes first, then the bytes, so a crash in between

@@ -1,9 +1,8 @@
 //! The caller's own account: profile, password, avatar.
 
 use hyper::StatusCode;
-use serde_json::json;
 
-use crate::api::{user_json, user_with_storage_json};
+use crate::api::{UserBody, me_json, user_json};
 use crate::app::App;
 use crate::auth::{Caller, Verified};
 use crate::blobs;
@@ -20,16 +19,9 @@ pub const MAX_AVATAR_SIZE: u64 = 2 * 1024 * 1024;
 pub async fn get(app: &App, caller: Caller) -> Result<Response> {
     let user = caller.user();
     let storage = app.store.storage(user.id).await?;
-    let mut value = user_with_storage_json(user, storage);
-    if let Some(map) = value.as_object_mut() {
-        map.remove("file_count");
-        map.remove("total_size");
-        map.insert(
-            "storage".into(),
-            json!({ "file_count": storage.file_count, "total_size": storage.total_size }),
-        );
-    }
-    Ok(ok_json(json!({ "user": value })))
+    Ok(ok_json(UserBody {
+        user: me_json(user, storage),
+    }))
 }
 
 /// `PATCH /api/me`: `{full_name?, email?}` → `{user}`.
@@ -49,7 +41,9 @@ pub async fn patch(app: &App, caller: Caller, req: Request) -> Result<Response> 
         email: email.map(Some),
     };
     let user = app.store.update_profile(caller.user().id, changes).await?;
-    Ok(ok_json(json!({ "user": user_json(&user) })))
+    Ok(ok_json(UserBody {
+        user: user_json(&user),
+    }))
 }
 
 /// `POST /api/me/password`: `{current_password, new_password}`; every other session ends.
@@ -123,7 +117,9 @@ pub async fn put_avatar(app: &App, caller: Caller, req: Request) -> Result<Respo
         }
     }
     let user = app.store.user(user_id).await?.ok_or(Error::NotFound)?;
-    Ok(ok_json(json!({ "user": user_json(&user) })))
+    Ok(ok_json(UserBody {
+        user: user_json(&user),
+    }))
 }
 
 /// `DELETE /api/me/avatar`.

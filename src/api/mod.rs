@@ -8,59 +8,205 @@ pub mod files;
 pub mod me;
 pub mod shares;
 
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
 
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::store::{FileRow, Storage, User};
+use crate::ids::UserId;
+use crate::store::{FileRow, Storage, User, UserWithStorage};
 
-/// `user` = `{id, username, full_name, email, is_admin, avatar_url, created_at}`.
-pub fn user_json(user: &User) -> Value {
-    json!({
-        "id": user.id.to_string(),
-        "username": user.username,
-        "full_name": user.full_name,
-        "email": user.email,
-        "is_admin": user.is_admin,
-        "avatar_url": user.avatar.as_ref().map(|_| format!("/api/users/{}/avatar", user.id)),
-        "created_at": user.created_at.rfc3339(),
-    })
+// The JSON shapes. Fields are declared in alphabetical order: that is the order the API
+// has always answered in (it used to build `serde_json::Value`s, whose maps are sorted),
+// and serde writes a struct's fields in declaration order.
+
+/// `user` = `{avatar_url, created_at, email, full_name, id, is_admin, username}`; the
+/// admin list adds `file_count, last_login_at, total_size`, `/api/me` adds
+/// `last_login_at` and `storage: {file_count, total_size}`.
+#[derive(Serialize)]
+pub struct UserJson<'a> {
+    avatar_url: Option<AvatarUrl>,
+    created_at: Timestamp,
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_count: Option<u64>,
+    full_name: &'a str,
+    id: Id,
+    is_admin: bool,
+    /// Absent from the plain `user`; `null` for one who never logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_login_at: Option<Option<Timestamp>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<StorageJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_size: Option<u64>,
+    username: &'a str,
 }
 
-/// A `user` with its storage figures and last login, for `/api/me` and the admin list.
-pub fn user_with_storage_json(user: &User, storage: Storage) -> Value {
-    let mut value = user_json(user);
-    if let Value::Object(map) = &mut value {
-        map.insert("file_count".into(), json!(storage.file_count));
-        map.insert("total_size".into(), json!(storage.total_size));
-        map.insert(
-            "last_login_at".into(),
-            json!(user.last_login_at.map(|t| t.rfc3339())),
-        );
-    }
-    value
+#[derive(Serialize)]
+pub struct StorageJson {
+    file_count: u64,
+    total_size: u64,
 }
 
-/// `file` = `{id, owner_id, name, comment, size, content_type, uploaded_at,
-/// last_downloaded_at, share_url}`, plus `missing: true` once the reaper found its bytes
-/// gone (absent otherwise, so clients that never heard of it see the same shape).
-pub fn file_json(file: &FileRow, base_url: &str) -> Value {
-    let mut value = json!({
-        "id": file.id.to_string(),
-        "owner_id": file.owner_id.to_string(),
-        "name": file.name,
-        "comment": file.comment,
-        "size": file.size,
-        "content_type": file.content_type,
-        "uploaded_at": file.uploaded_at.rfc3339(),
-        "last_downloaded_at": file.last_downloaded_at.map(|t| t.rfc3339()),
-        "share_url": file.share_token.as_ref().map(|t| format!("{base_url}/s/{t}")),
-    });
-    if file.missing_since.is_some()
-        && let Value::Object(map) = &mut value
-    {
-        map.insert("missing".into(), Value::Bool(true));
+pub fn user_json(user: &User) -> UserJson<'_> {
+    UserJson {
+        avatar_url: user.avatar.as_ref().map(|_| AvatarUrl(user.id)),
+        created_at: user.created_at,
+        email: user.email.as_deref(),
+        file_count: None,
+        full_name: &user.full_name,
+        id: Id(user.id.0),
+        is_admin: user.is_admin,
+        last_login_at: None,
+        storage: None,
+        total_size: None,
+        username: &user.username,
     }
-    value
+}
+
+/// A `user` with its storage figures and last login, for the admin list.
+pub fn user_with_storage_json(u: &UserWithStorage) -> UserJson<'_> {
+    UserJson {
+        file_count: Some(u.storage.file_count),
+        last_login_at: Some(u.user.last_login_at),
+        total_size: Some(u.storage.total_size),
+        ..user_json(&u.user)
+    }
+}
+
+/// The caller for `/api/me`: last login, and the storage figures in their own object.
+pub fn me_json(user: &User, storage: Storage) -> UserJson<'_> {
+    UserJson {
+        last_login_at: Some(user.last_login_at),
+        storage: Some(StorageJson {
+            file_count: storage.file_count,
+            total_size: storage.total_size,
+        }),
+        ..user_json(user)
+    }
+}
+
+/// `{"user": …}`, the answer of every endpoint that returns one account.
+#[derive(Serialize)]
+pub struct UserBody<'a> {
+    pub user: UserJson<'a>,
+}
+
+/// `file` = `{comment, content_type, id, last_downloaded_at, name, owner_id, share_url,
+/// size, uploaded_at}`, plus `missing: true` once the reaper found its bytes gone (absent
+/// otherwise, so clients that never heard of it see the same shape).
+#[derive(Serialize)]
+pub struct FileJson<'a> {
+    comment: &'a str,
+    content_type: &'a str,
+    id: Id,
+    last_downloaded_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    missing: bool,
+    name: &'a str,
+    owner_id: Id,
+    share_url: Option<ShareUrl<'a>>,
+    size: u64,
+    uploaded_at: Timestamp,
+}
+
+pub fn file_json<'a>(file: &'a FileRow, base_url: &'a str) -> FileJson<'a> {
+    FileJson {
+        comment: &file.comment,
+        content_type: &file.content_type,
+        id: Id(file.id.0),
+        last_downloaded_at: file.last_downloaded_at,
+        missing: file.missing_since.is_some(),
+        name: &file.name,
+        owner_id: Id(file.owner_id.0),
+        share_url: file.share_token.as_deref().map(|token| ShareUrl {
+            base: base_url,
+            token,
+        }),
+        size: file.size,
+        uploaded_at: file.uploaded_at,
+    }
+}
+
+/// `{"file": …}`, the answer of every endpoint that returns one file.
+#[derive(Serialize)]
+pub struct FileBody<'a> {
+    pub file: FileJson<'a>,
+}
+
+/// `{"files": [file, …]}`, the file list.
+#[derive(Serialize)]
+pub struct FilesBody<'a> {
+    pub files: FileList<'a>,
+}
+
+/// `{"users": [user + storage, …]}`, the admin's account list.
+#[derive(Serialize)]
+pub struct UsersBody<'a> {
+    pub users: UserList<'a>,
+}
+
+/// `[file, …]`, written straight from the rows.
+pub struct FileList<'a> {
+    pub files: &'a [FileRow],
+    pub base_url: &'a str,
+}
+
+impl Serialize for FileList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.files.iter().map(|f| file_json(f, self.base_url)))
+    }
+}
+
+/// `[user + storage, …]`, written straight from the rows.
+pub struct UserList<'a>(pub &'a [UserWithStorage]);
+
+impl Serialize for UserList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(user_with_storage_json))
+    }
+}
+
+/// A user or file id: the hyphenated lower-case UUID, as `Display` writes it.
+struct Id(Uuid);
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
+    }
+}
+
+/// `/api/users/{id}/avatar`.
+struct AvatarUrl(UserId);
+
+impl Serialize for AvatarUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const PREFIX: &[u8] = b"/api/users/";
+        const SUFFIX: &[u8] = b"/avatar";
+        const ID: usize = uuid::fmt::Hyphenated::LENGTH;
+        let mut buf = [0u8; PREFIX.len() + ID + SUFFIX.len()];
+        buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        self.0
+            .0
+            .hyphenated()
+            .encode_lower(&mut buf[PREFIX.len()..PREFIX.len() + ID]);
+        buf[PREFIX.len() + ID..].copy_from_slice(SUFFIX);
+        // ASCII throughout: the prefix, the suffix and a hyphenated UUID.
+        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
+
+/// `{base_url}/s/{token}`.
+struct ShareUrl<'a> {
+    base: &'a str,
+    token: &'a str,
+}
+
+impl Serialize for ShareUrl<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}/s/{}", self.base, self.token))
+    }
 }
 
 /// An id from a path segment; one that does not parse names nothing, so 404.

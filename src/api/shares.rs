@@ -1,11 +1,9 @@
 //! Public share links: a random token in the URL that reveals neither the user nor the
 //! file id, dies when revoked, and is throttled against guessing.
 
-use serde_json::json;
-
 use crate::api::content;
-use crate::api::file_json;
 use crate::api::files::file_for;
+use crate::api::{FileBody, file_json};
 use crate::app::App;
 use crate::auth::{Caller, random_base64url};
 use crate::clock::Timestamp;
@@ -24,9 +22,9 @@ pub async fn share(app: &App, caller: Caller, req: Request, id: &str) -> Result<
         .share_file(file.id, token, Timestamp::now())
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(ok_json(
-        json!({ "file": file_json(&file, &app.base_url(&req)) }),
-    ))
+    Ok(ok_json(FileBody {
+        file: file_json(&file, &app.base_url(&req)),
+    }))
 }
 
 /// `DELETE /api/files/{id}/share`: the public link dies at once.
