@@ -10,6 +10,7 @@ mod auth;
 mod backup;
 mod blobs;
 mod check;
+mod chunks;
 mod cli;
 mod clock;
 mod config;

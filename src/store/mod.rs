@@ -5,6 +5,7 @@
 mod copy;
 mod postgres;
 mod sqlite;
+mod sqlite_workers;
 
 use tokio::sync::mpsc;
 

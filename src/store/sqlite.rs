@@ -1,11 +1,11 @@
-//! The SQLite dialect: every SQL statement for the bundled database, a small connection
-//! pool, and the migrations embedded from `migrations/sqlite`. Each call runs on the
-//! blocking pool, never on the async workers.
+//! The SQLite dialect: every SQL statement for the bundled database and the migrations
+//! embedded from `migrations/sqlite`. Each call runs on a database thread of
+//! `sqlite_workers`, never on the async workers.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::copy::{
     BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
 };
+use super::sqlite_workers::Workers;
 use super::{
     BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, References, SessionUser,
     Storage, User, UserWithStorage, last_admin,
@@ -41,35 +42,9 @@ static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Connections kept open between calls; more are opened under load and closed after.
-const MAX_IDLE_CONNECTIONS: usize = 8;
-
 #[derive(Clone)]
 pub struct Sqlite {
-    pool: Arc<Pool>,
-}
-
-struct Pool {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl Pool {
-    fn take(&self) -> Result<Connection> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match pooled {
-            Some(conn) => Ok(conn),
-            None => open_connection(&self.path),
-        }
-    }
-
-    fn put(&self, conn: Connection) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE_CONNECTIONS
-        {
-            idle.push(conn);
-        }
-    }
+    workers: Arc<Workers>,
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -336,31 +311,20 @@ impl Sqlite {
                 .run(&mut conn)
                 .map_err(|e| Error::internal("migrating the SQLite database", e))?;
             Ok(Sqlite {
-                pool: Arc::new(Pool {
-                    path,
-                    idle: Mutex::new(vec![conn]),
-                }),
+                workers: Arc::new(Workers::new(path, conn, open_connection)),
             })
         })
         .await
         .map_err(|e| Error::internal("opening the database", e))?
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a connection on a database thread.
     async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.take()?;
-            let result = f(&mut conn);
-            pool.put(conn);
-            result
-        })
-        .await
-        .map_err(|e| Error::internal("database task", e))?
+        self.workers.run(f).await
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -871,19 +835,31 @@ mod tests {
     use super::*;
 
     /// A statement re-prepared on every call costs more than the query; `SESSION_USER`
-    /// once was, for each new token.
+    /// once was, for each new token. All on one connection: each database thread has its
+    /// own statement cache.
     #[tokio::test]
     async fn the_session_lookup_is_prepared_once_whatever_the_token() {
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("mycloud.db")).await.unwrap();
-        for token in 0..3u8 {
-            let found = db.session_user(TokenHash([token; 32])).await.unwrap();
-            assert!(found.is_none());
-        }
-        let conn = db.pool.take().unwrap();
-        let stmt = conn.prepare_cached(&SESSION_USER).unwrap();
-        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+        let (reprepared, steps) = db
+            .run(|conn| {
+                for token in 0..3u8 {
+                    let found = conn
+                        .prepare_cached(&SESSION_USER)?
+                        .query_row([vec![token; 32]], |_| Ok(()))
+                        .optional()?;
+                    assert!(found.is_none());
+                }
+                let stmt = conn.prepare_cached(&SESSION_USER)?;
+                Ok((
+                    stmt.get_status(StatementStatus::RePrepare),
+                    stmt.get_status(StatementStatus::VmStep),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(reprepared, 0);
         // The same statement, from the cache, and it has really run: the check can fail.
-        assert!(stmt.get_status(StatementStatus::VmStep) > 0);
+        assert!(steps > 0);
     }
 }
