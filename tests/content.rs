@@ -89,6 +89,30 @@ fn last_downloaded_at_is_null_until_the_first_get() {
     );
 }
 
+both_backends!(last_downloaded_at_follows_downloads_to_the_second);
+fn last_downloaded_at_follows_downloads_to_the_second() {
+    let (_server, alice, file, path) = with_file("data.bin", &sample());
+    let started = std::time::Instant::now();
+    alice.get(&path).go().expect(200);
+    let first = last_downloaded(&alice, &file);
+    assert_time(&first);
+    // Within the second: the recorded time stands (no write per download of a busy file).
+    alice.get(&path).go().expect(200);
+    let again = last_downloaded(&alice, &file);
+    if started.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(again, first);
+    }
+    // After it, a download moves it on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    alice.get(&path).go().expect(200);
+    let later = last_downloaded(&alice, &file);
+    assert_time(&later);
+    assert!(
+        later.as_str() > first.as_str(),
+        "{later} is not after {first}"
+    );
+}
+
 both_backends!(range_first_ten_bytes_is_206_with_content_range);
 fn range_first_ten_bytes_is_206_with_content_range() {
     let bytes = sample();

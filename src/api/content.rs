@@ -2,6 +2,8 @@
 //! public share. Conditional requests, single ranges, and a type policy that never lets
 //! an uploaded page run in our origin.
 
+use std::time::Duration;
+
 use hyper::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
     ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_RANGE, LAST_MODIFIED,
@@ -19,6 +21,9 @@ use crate::http::range::{self, ByteRange};
 use crate::http::{self, Request, Response, empty, header_str, query};
 use crate::ids::FileId;
 use crate::store::FileRow;
+
+/// How precisely `last_downloaded_at` follows downloads (see `send`).
+const DOWNLOAD_TIME_RESOLUTION: Duration = Duration::from_secs(1);
 
 /// `GET`/`HEAD /api/files/{id}/content`: with a token, or with `expires` and `sig` from
 /// `POST …/link` (no header needed, for `<img>` and `<a href>`).
@@ -71,8 +76,15 @@ pub async fn send(app: &App, req: &Request, file: FileRow, inline: bool) -> Resu
     };
 
     let is_head = req.method() == Method::HEAD;
-    if !is_head {
-        app.store.mark_downloaded(file.id, Timestamp::now()).await?;
+    // To the second: a file fetched again within a second of the recorded download keeps
+    // that time. Otherwise a busy file (a shared link going round) would turn every
+    // download into a write, each fsynced and all queued behind the database's one lock.
+    let now = Timestamp::now();
+    let recorded_just_now = file
+        .last_downloaded_at
+        .is_some_and(|t| t > now.minus(DOWNLOAD_TIME_RESOLUTION));
+    if !is_head && !recorded_just_now {
+        app.store.mark_downloaded(file.id, now).await?;
     }
     let body = if is_head {
         empty()
