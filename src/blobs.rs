@@ -28,7 +28,7 @@ const WRITE_CHUNK: usize = 1024 * 1024;
 /// Chunks queued between the network and the disk task, per transfer.
 const QUEUE: usize = 2;
 /// Buffers per transfer: the queued chunks, one being filled, one being drained.
-const BUFFERS: usize = QUEUE + 2;
+const BUFFERS: usize = QUEUE + 4;
 
 #[derive(Clone, Debug)]
 pub struct Blobs {

@@ -21,6 +21,7 @@ use crate::announce;
 use crate::app::App;
 use crate::http::{Body, Peer, Request, RequestBody, Response};
 use crate::linger::LingeringStream;
+use crate::memory;
 use crate::reaper::Reaper;
 use crate::router;
 use crate::systemd;
@@ -47,6 +48,7 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let app = Arc::new(app);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let trimmer = tokio::spawn(memory::trim_when_quiet(stop_rx.clone()));
     let reaper = tokio::spawn(Reaper::new(&app).run(stop_rx));
 
     // Scripts and tests read the first line to learn the port; logs go to stderr.
@@ -121,6 +123,7 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => log::warn!("gave up waiting for requests in flight"),
     }
     let _ = reaper.await;
+    let _ = trimmer.await;
     Ok(())
 }
 
@@ -241,6 +244,7 @@ impl hyper::body::Body for LoggedBody {
 
 impl Drop for LoggedBody {
     fn drop(&mut self) {
+        memory::request_finished();
         let LogLine {
             method,
             path,

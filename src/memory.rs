@@ -1,0 +1,57 @@
+//! Giving back the memory a burst of requests freed. glibc's malloc keeps freed memory in
+//! its per-thread arenas for reuse and returns little of it on its own, so a server that
+//! has just sent eight big downloads or a few hundred file lists would sit at twice its
+//! idle size for good. Once the server has been quiet for a moment after serving,
+//! `malloc_trim` hands those pages back. Under steady load nothing is trimmed: the memory
+//! is in use, and trimming would only make the allocator ask for it again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// How long without a finished request counts as quiet. The check is a load and a
+/// compare, so it can run often.
+const QUIET: Duration = Duration::from_millis(250);
+
+static FINISHED: AtomicU64 = AtomicU64::new(0);
+
+/// Called as each response ends (sent, abandoned or failed).
+pub fn request_finished() {
+    FINISHED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Trims once each time the server goes quiet after serving, until `stop` turns true.
+pub async fn trim_when_quiet(mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(QUIET);
+    let mut seen = FINISHED.load(Ordering::Relaxed);
+    let mut served_since_trim = false;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let finished = FINISHED.load(Ordering::Relaxed);
+        if finished != seen {
+            seen = finished;
+            served_since_trim = true;
+        } else if served_since_trim {
+            served_since_trim = false;
+            trim();
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn trim() {
+    // SAFETY: malloc_trim takes no pointers and only walks glibc's own free lists under
+    // its arena locks; it may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other C libraries (musl) keep less in reserve and have no `malloc_trim`.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}
