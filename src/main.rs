@@ -1,6 +1,7 @@
 //! mycloud: self-hosted personal cloud file storage in one binary.
 //! Parse the command line, build the configuration, run the command.
-// One exception, `memory::trim`: a call into glibc with no arguments to get wrong.
+// Two exceptions, each a call into the C library with only integers to get wrong:
+// `memory::trim` and `blobs::start_writeback`.
 #![deny(unsafe_code)]
 
 mod announce;
