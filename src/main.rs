@@ -1,7 +1,7 @@
 //! mycloud: self-hosted personal cloud file storage in one binary.
 //! Parse the command line, build the configuration, run the command.
-// Two exceptions, each a call into the C library with only integers to get wrong:
-// `memory::trim` and `blobs::start_writeback`.
+// The exceptions are calls into the C library with only integers to get wrong:
+// `memory::limit_arenas`, `memory::trim` and `blobs::start_writeback`.
 #![deny(unsafe_code)]
 
 mod announce;
@@ -43,6 +43,7 @@ use clap::Parser;
 use crate::config::{Cli, Command, Config};
 
 fn main() -> ExitCode {
+    memory::limit_arenas();
     let cli = Cli::parse();
     logging::init();
     let config = match Config::from_settings(cli.settings) {
@@ -56,6 +57,9 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Each download and upload holds a blocking thread; a burst of them leaves dozens
+        // idle. Let those go after a second, not tokio's ten, with the memory they hold.
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .build()
     {
         Ok(rt) => rt,
