@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::TokenHash;
-use crate::store::{Store, User};
+use crate::store::{Storage, Store, User};
 
 /// OWASP's 2023 floor for PBKDF2-HMAC-SHA256; stored hashes below it are upgraded on login.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
@@ -27,12 +27,18 @@ const ALGORITHM: &str = "pbkdf2_sha256";
 #[derive(Clone, Debug)]
 pub struct Caller {
     user: User,
+    storage: Storage,
     token_hash: TokenHash,
 }
 
 impl Caller {
     pub fn user(&self) -> &User {
         &self.user
+    }
+
+    /// The caller's file count and total size, read with the session.
+    pub fn storage(&self) -> Storage {
+        self.storage
     }
 
     pub fn token_hash(&self) -> TokenHash {
@@ -93,6 +99,7 @@ pub async fn authenticate(
     }
     Ok(Caller {
         user: session.user,
+        storage: session.storage,
         token_hash,
     })
 }

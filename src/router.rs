@@ -44,7 +44,7 @@ async fn api(app: &App, req: Request, path: &[&str]) -> Result<Response> {
         (["auth", "logout"], M::POST) => auth::logout(app, app.caller(&req).await?).await,
         (["auth", "register" | "login" | "logout"], _) => Err(Error::MethodNotAllowed("POST")),
 
-        (["me"], M::GET) => me::get(app, app.caller(&req).await?).await,
+        (["me"], M::GET) => me::get(app.caller(&req).await?).await,
         (["me"], M::PATCH) => me::patch(app, app.caller(&req).await?, req).await,
         (["me"], _) => Err(Error::MethodNotAllowed("GET, PATCH")),
         (["me", "password"], M::POST) => {

@@ -16,11 +16,9 @@ use crate::validate;
 pub const MAX_AVATAR_SIZE: u64 = 2 * 1024 * 1024;
 
 /// `GET /api/me`: `{user}` with `storage: {file_count, total_size}`.
-pub async fn get(app: &App, caller: Caller) -> Result<Response> {
-    let user = caller.user();
-    let storage = app.store.storage(user.id).await?;
+pub async fn get(caller: Caller) -> Result<Response> {
     Ok(ok_json(UserBody {
-        user: me_json(user, storage),
+        user: me_json(caller.user(), caller.storage()),
     }))
 }
 

@@ -58,6 +58,8 @@ pub struct SessionUser {
     pub user: User,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
+    /// The user's file count and total size, kept on the user's row by triggers.
+    pub storage: Storage,
 }
 
 pub struct NewSession {
@@ -190,13 +192,6 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.users_with_storage().await,
             Backend::Postgres(db) => db.users_with_storage().await,
-        }
-    }
-
-    pub async fn storage(&self, id: UserId) -> Result<Storage> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.storage(id).await,
-            Backend::Postgres(db) => db.storage(id).await,
         }
     }
 

@@ -380,10 +380,9 @@ impl Postgres {
 
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         let c = self.client().await?;
-        // SUM(bigint) is numeric in PostgreSQL; sizes fit a bigint.
         let sql = format!(
-            "SELECT {USER_COLUMNS}, COUNT(f.id), COALESCE(SUM(f.size), 0)::bigint FROM users u \
-             LEFT JOIN files f ON f.owner_id = u.id GROUP BY u.id ORDER BY lower(u.username COLLATE \"C\")"
+            "SELECT {USER_COLUMNS}, u.file_count, u.total_size FROM users u \
+             ORDER BY lower(u.username COLLATE \"C\")"
         );
         query_all(&c, &sql, &[], |r| {
             Ok(UserWithStorage {
@@ -392,13 +391,6 @@ impl Postgres {
             })
         })
         .await
-    }
-
-    pub async fn storage(&self, id: UserId) -> Result<Storage> {
-        let c = self.client().await?;
-        let sql = "SELECT COUNT(*), COALESCE(SUM(size), 0)::bigint FROM files WHERE owner_id = $1";
-        let storage = query_opt(&c, sql, &[&id.0], |r| storage_from(r, 0)).await?;
-        Ok(storage.unwrap_or_default())
     }
 
     pub async fn update_profile(&self, id: UserId, changes: ProfileChanges) -> Result<User> {
@@ -500,8 +492,8 @@ impl Postgres {
     pub async fn session_user(&self, hash: TokenHash) -> Result<Option<SessionUser>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s \
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let hash: &[u8] = &hash.0;
         query_opt(&c, &sql, &[&hash], |r| {
@@ -509,6 +501,7 @@ impl Postgres {
                 user: user_from(r)?,
                 created_at: Timestamp::from_system(r.try_get(8)?),
                 last_seen_at: Timestamp::from_system(r.try_get(9)?),
+                storage: storage_from(r, 10)?,
             })
         })
         .await

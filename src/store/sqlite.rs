@@ -37,8 +37,8 @@ const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, com
 /// statement (more than half of the CPU of `GET /api/me`); a cast value is opaque to it.
 static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.token_hash = CAST(?1 AS BLOB)"
+        "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = CAST(?1 AS BLOB)"
     )
 });
 
@@ -373,8 +373,7 @@ impl Sqlite {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         self.run(|c| {
             let sql = format!(
-                "SELECT {USER_COLUMNS}, COUNT(f.id), COALESCE(SUM(f.size), 0) FROM users u \
-                 LEFT JOIN files f ON f.owner_id = u.id GROUP BY u.id ORDER BY u.username"
+                "SELECT {USER_COLUMNS}, u.file_count, u.total_size FROM users u ORDER BY u.username"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| {
@@ -384,16 +383,6 @@ impl Sqlite {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
-    }
-
-    pub async fn storage(&self, id: UserId) -> Result<Storage> {
-        self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE owner_id = ?1",
-            )?;
-            Ok(stmt.query_row([id.to_string()], |r| storage_from(r, 0))?)
         })
         .await
     }
@@ -530,6 +519,7 @@ impl Sqlite {
                         user: user_from(r)?,
                         created_at: time_at(r, 8)?,
                         last_seen_at: time_at(r, 9)?,
+                        storage: storage_from(r, 10)?,
                     })
                 })
                 .optional()?;
@@ -861,5 +851,56 @@ mod tests {
         assert_eq!(reprepared, 0);
         // The same statement, from the cache, and it has really run: the check can fail.
         assert!(steps > 0);
+    }
+
+    /// V3 counts the files already there, and its triggers keep each user's count and
+    /// size through inserts, deletes, a change of owner and the user's own deletion.
+    #[test]
+    fn storage_counters_are_backfilled_and_follow_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_connection(&dir.path().join("mycloud.db")).unwrap();
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(2))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, password_hash, created_at) \
+                 VALUES ('u1', 'alice', 'x', 0), ('u2', 'bobby', 'x', 0); \
+             INSERT INTO files (id, owner_id, original_name, size, content_type, uploaded_at) \
+                 VALUES ('f1', 'u1', 'a', 10, 't', 0), ('f2', 'u1', 'b', 5, 't', 0);",
+        )
+        .unwrap();
+        embedded::migrations::runner().run(&mut conn).unwrap();
+        let counts = |c: &Connection, id: &str| -> (i64, i64) {
+            c.query_row(
+                "SELECT file_count, total_size FROM users WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(counts(&conn, "u1"), (2, 15));
+        assert_eq!(counts(&conn, "u2"), (0, 0));
+
+        conn.execute_batch(
+            "INSERT INTO files (id, owner_id, original_name, size, content_type, uploaded_at) \
+             VALUES ('f3', 'u2', 'c', 7, 't', 0)",
+        )
+        .unwrap();
+        assert_eq!(counts(&conn, "u2"), (1, 7));
+        conn.execute_batch("DELETE FROM files WHERE id = 'f1'")
+            .unwrap();
+        assert_eq!(counts(&conn, "u1"), (1, 5));
+        conn.execute_batch("UPDATE files SET owner_id = 'u2' WHERE id = 'f2'")
+            .unwrap();
+        assert_eq!(counts(&conn, "u1"), (0, 0));
+        assert_eq!(counts(&conn, "u2"), (2, 12));
+        // The cascade deletes the files after the user: nothing left to update, no error.
+        conn.execute_batch("DELETE FROM users WHERE id = 'u2'")
+            .unwrap();
+        let files: i64 = conn
+            .query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(files, 0);
     }
 }
