@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod needs;
 pub mod postgres;
+pub mod secrets;
 
 pub use backend::{Backend, current_backend};
 // Not every test binary uses it (the browser tests run on SQLite only).
@@ -288,6 +289,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // No token, share token, link signature or password in any server's log.
+        let leaked = secrets::leaked_into(&self.log());
+        if !leaked.is_empty() && !std::thread::panicking() {
+            panic!("secrets in the server's log: {leaked:?}\n{}", self.log());
+        }
     }
 }
 
@@ -582,6 +588,7 @@ impl Go for RequestBuilder {
             .bytes()
             .unwrap_or_else(|e| panic!("reading the body failed: {e:?}"))
             .to_vec();
+        secrets::note_reply(&body);
         Reply {
             status,
             headers,
