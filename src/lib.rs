@@ -1,0 +1,81 @@
+//! mycloud: self-hosted personal cloud file storage in one binary. The program is this
+//! library's `main` (`src/main.rs` only calls it), so that the fuzz targets in `fuzz/`
+//! can reach the parsers of untrusted input through `fuzzing`; everything else stays
+//! private to the crate.
+// The exceptions are calls into the C library with only integers to get wrong:
+// `memory::limit_arenas`, `memory::trim` and `blobs::start_writeback`.
+#![deny(unsafe_code)]
+
+mod announce;
+mod api;
+mod app;
+mod assets;
+mod auth;
+mod backup;
+mod blobs;
+mod check;
+mod chunks;
+mod cli;
+mod clock;
+mod config;
+mod crash_hook;
+mod error;
+mod http;
+mod ids;
+mod linger;
+mod links;
+mod logging;
+mod memory;
+mod migrate_data;
+mod ratelimit;
+mod reaper;
+mod router;
+mod scan;
+mod server;
+mod store;
+mod systemd;
+mod units;
+mod validate;
+mod watcher;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{Cli, Command, Config};
+
+/// The whole program: `src/main.rs` only calls this.
+pub fn main() -> ExitCode {
+    memory::limit_arenas();
+    let cli = Cli::parse();
+    logging::init();
+    let config = match Config::from_settings(cli.settings) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    // Before the runtime starts its threads: taking systemd's socket edits the environment.
+    let socket = match systemd::take_listener() {
+        Ok(socket) => socket,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Each download and upload holds a blocking thread; a burst of them leaves dozens
+        // idle. Let those go after a second, not tokio's ten, with the memory they hold.
+        .thread_keep_alive(std::time::Duration::from_secs(1))
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    match runtime.block_on(cli::run(command, config, socket)) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mycloud: {message}");
+    ExitCode::FAILURE
+}
