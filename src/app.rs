@@ -31,12 +31,13 @@ impl App {
             .map_err(|e| format!("cannot open the database: {}", e.detail()))?;
         let signer = LinkSigner::load_or_create(&config.data_dir)
             .map_err(|e| format!("cannot load the signing secret: {e}"))?;
+        let limits = Limits::new(&config.limits);
         Ok(App {
             config,
             store,
             blobs,
             hasher: Hasher::new(),
-            limits: Limits::new(),
+            limits,
             signer,
         })
     }

@@ -75,6 +75,72 @@ pub struct Settings {
     /// from `X-Forwarded-Proto`.
     #[arg(long, env = "MYCLOUD_TRUST_PROXY", global = true)]
     pub trust_proxy: bool,
+    /// Largest request head (request line and headers) accepted; larger is 431.
+    #[arg(long, env = "MYCLOUD_MAX_HEADER_SIZE", default_value = "64K", global = true, value_parser = parse_size)]
+    pub max_header_size: u64,
+    /// Most headers one request may carry; more is 431.
+    #[arg(
+        long,
+        env = "MYCLOUD_MAX_HEADERS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_headers: usize,
+    /// A client must send its whole request head within this time, else the connection
+    /// is closed.
+    #[arg(long, env = "MYCLOUD_HEADER_TIMEOUT", default_value = "30s", global = true, value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long is answered 408 and its
+    /// connection closed.
+    #[arg(long, env = "MYCLOUD_BODY_IDLE_TIMEOUT", default_value = "60s", global = true, value_parser = parse_duration)]
+    pub body_idle_timeout: Duration,
+    /// Most connections served at once; further ones wait in the listen backlog.
+    #[arg(
+        long,
+        env = "MYCLOUD_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// Largest JSON request body accepted; larger is 413.
+    #[arg(long, env = "MYCLOUD_MAX_JSON_SIZE", default_value = "64K", global = true, value_parser = parse_size)]
+    pub max_json_size: u64,
+    /// Deepest nesting of arrays and objects in a JSON request body; deeper is 400.
+    #[arg(
+        long,
+        env = "MYCLOUD_MAX_JSON_DEPTH",
+        default_value_t = 32,
+        global = true
+    )]
+    pub max_json_depth: usize,
+    /// Failed logins one username may have before each further failure doubles the wait.
+    #[arg(
+        long,
+        env = "MYCLOUD_LOGIN_FREE_FAILURES_PER_USER",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_free_failures_per_user: u32,
+    /// Failed logins one client IP may have (more than per user: many people may share
+    /// an address) before each further failure doubles the wait.
+    #[arg(
+        long,
+        env = "MYCLOUD_LOGIN_FREE_FAILURES_PER_IP",
+        default_value_t = 20,
+        global = true
+    )]
+    pub login_free_failures_per_ip: u32,
+    /// The first wait after the free failures; it doubles with each failure after.
+    #[arg(long, env = "MYCLOUD_LOGIN_BACKOFF", default_value = "1s", global = true, value_parser = parse_duration)]
+    pub login_backoff: Duration,
+    /// Accounts one client IP may register per hour.
+    #[arg(
+        long,
+        env = "MYCLOUD_REGISTRATIONS_PER_HOUR",
+        default_value_t = 10,
+        global = true
+    )]
+    pub registrations_per_hour: u32,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,10 +247,91 @@ pub struct Config {
     pub max_upload_size: Option<u64>,
     pub reap_interval: Duration,
     pub trust_proxy: bool,
+    pub limits: Limits,
+}
+
+/// What one client may ask of the server (docs/DESIGN-NOTES.md, "Limits").
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_header_size: usize,
+    pub max_headers: usize,
+    pub header_timeout: Duration,
+    pub body_idle_timeout: Duration,
+    pub max_connections: usize,
+    pub json: JsonLimits,
+    pub login_free_failures_per_user: u32,
+    pub login_free_failures_per_ip: u32,
+    pub login_backoff: Duration,
+    pub registrations_per_hour: u32,
+}
+
+/// How large and how deep a JSON request body may be.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonLimits {
+    pub max_size: usize,
+    pub max_depth: usize,
+}
+
+/// hyper keeps reading a head until its read buffer (about 400 KiB) is full, whatever
+/// `max_header_size` says, so a larger setting would not be honoured.
+const HEADER_SIZE_RANGE: std::ops::RangeInclusive<u64> = 1024..=256 * 1024;
+/// serde_json refuses nesting deeper than 128 on its own, with a less clear message.
+const JSON_DEPTH_RANGE: std::ops::RangeInclusive<usize> = 1..=128;
+const JSON_SIZE_RANGE: std::ops::RangeInclusive<u64> = 1024..=16 * 1024 * 1024;
+
+impl Limits {
+    fn from_settings(s: &Settings) -> Result<Limits, String> {
+        if !HEADER_SIZE_RANGE.contains(&s.max_header_size) {
+            return Err("--max-header-size must be between 1K and 256K".into());
+        }
+        if !(1..=1000).contains(&s.max_headers) {
+            return Err("--max-headers must be between 1 and 1000".into());
+        }
+        for (flag, value) in [
+            ("--header-timeout", s.header_timeout),
+            ("--body-idle-timeout", s.body_idle_timeout),
+            ("--login-backoff", s.login_backoff),
+        ] {
+            if value.is_zero() {
+                return Err(format!("{flag} must be more than 0"));
+            }
+        }
+        if s.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        if !JSON_SIZE_RANGE.contains(&s.max_json_size) {
+            return Err("--max-json-size must be between 1K and 16M".into());
+        }
+        if !JSON_DEPTH_RANGE.contains(&s.max_json_depth) {
+            return Err("--max-json-depth must be between 1 and 128".into());
+        }
+        if s.registrations_per_hour == 0 {
+            return Err(
+                "--registrations-per-hour must be at least 1 (use --registration closed to stop registrations)"
+                    .into(),
+            );
+        }
+        Ok(Limits {
+            max_header_size: s.max_header_size as usize,
+            max_headers: s.max_headers,
+            header_timeout: s.header_timeout,
+            body_idle_timeout: s.body_idle_timeout,
+            max_connections: s.max_connections,
+            json: JsonLimits {
+                max_size: s.max_json_size as usize,
+                max_depth: s.max_json_depth,
+            },
+            login_free_failures_per_user: s.login_free_failures_per_user,
+            login_free_failures_per_ip: s.login_free_failures_per_ip,
+            login_backoff: s.login_backoff,
+            registrations_per_hour: s.registrations_per_hour,
+        })
+    }
 }
 
 impl Config {
     pub fn from_settings(s: Settings) -> Result<Config, String> {
+        let limits = Limits::from_settings(&s)?;
         let url = s
             .database_url
             .or_else(|| std::env::var("DATABASE_URL").ok());
@@ -206,6 +353,7 @@ impl Config {
             max_upload_size: s.max_upload_size,
             reap_interval: s.reap_interval,
             trust_proxy: s.trust_proxy,
+            limits,
         })
     }
 }
@@ -300,6 +448,28 @@ mod tests {
             "--reap-interval",
             "1m",
             "--trust-proxy",
+            "--max-header-size",
+            "16K",
+            "--max-headers",
+            "20",
+            "--header-timeout",
+            "5s",
+            "--body-idle-timeout",
+            "10s",
+            "--max-connections",
+            "8",
+            "--max-json-size",
+            "2K",
+            "--max-json-depth",
+            "4",
+            "--login-free-failures-per-user",
+            "2",
+            "--login-free-failures-per-ip",
+            "7",
+            "--login-backoff",
+            "3s",
+            "--registrations-per-hour",
+            "1",
             "reap",
             "--dry-run",
         ])
@@ -309,7 +479,39 @@ mod tests {
         assert_eq!(c.session_max_age, Duration::from_secs(12 * 3600));
         assert_eq!(c.max_upload_size, Some(1 << 30));
         assert!(!c.registration_open && c.trust_proxy);
+        let l = c.limits;
+        assert_eq!((l.max_header_size, l.max_headers), (16 * 1024, 20));
+        assert_eq!(l.header_timeout, Duration::from_secs(5));
+        assert_eq!(l.body_idle_timeout, Duration::from_secs(10));
+        assert_eq!(l.max_connections, 8);
+        assert_eq!((l.json.max_size, l.json.max_depth), (2048, 4));
+        assert_eq!(
+            (l.login_free_failures_per_user, l.login_free_failures_per_ip),
+            (2, 7)
+        );
+        assert_eq!(l.login_backoff, Duration::from_secs(3));
+        assert_eq!(l.registrations_per_hour, 1);
         assert!(matches!(cli.command, Some(Command::Reap { dry_run: true })));
+    }
+
+    #[test]
+    fn out_of_range_limits_are_refused_naming_the_flag() {
+        for (flag, value) in [
+            ("--max-header-size", "100"),
+            ("--max-header-size", "1M"),
+            ("--max-headers", "0"),
+            ("--header-timeout", "0s"),
+            ("--body-idle-timeout", "0s"),
+            ("--max-connections", "0"),
+            ("--max-json-size", "1G"),
+            ("--max-json-depth", "500"),
+            ("--login-backoff", "0s"),
+            ("--registrations-per-hour", "0"),
+        ] {
+            let cli = Cli::try_parse_from(["mycloud", flag, value]).expect("parses");
+            let err = Config::from_settings(cli.settings).expect_err(flag);
+            assert!(err.starts_with(flag), "{flag} {value}: {err}");
+        }
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub enum Error {
     /// The row exists but its bytes are gone from disk.
     Gone,
     TooLarge(String),
+    /// The client stopped sending the request body for longer than `--body-idle-timeout`.
+    RequestTimeout,
     UnsupportedMediaType(String),
     RangeNotSatisfiable {
         size: u64,
@@ -96,6 +98,7 @@ impl Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Gone => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -134,6 +137,10 @@ impl Error {
                 "the file's bytes are missing from the server's disk".into(),
             ),
             Error::TooLarge(message) => ("too_large", message.clone()),
+            Error::RequestTimeout => (
+                "request_timeout",
+                "the request body stopped arriving; send the request again".into(),
+            ),
             Error::UnsupportedMediaType(message) => ("unsupported_media_type", message.clone()),
             Error::RangeNotSatisfiable { size } => (
                 "range_not_satisfiable",

@@ -1,5 +1,6 @@
-//! Token buckets keyed by client IP or username, for login attempts and share-token
-//! guesses. Only failures drain a bucket, so honest use is never slowed down.
+//! Throttles keyed by client IP or username: exponential back-off for login failures,
+//! token buckets for share-token guesses and registrations. Only failures (and, for
+//! registrations, accounts made) count, so honest use is never slowed down.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -82,20 +83,108 @@ impl Buckets {
     }
 }
 
-/// The limits the server applies (see docs/DESIGN-NOTES.md for the figures).
+/// The longest wait back-off imposes, so that an attacker who fails on purpose can lock
+/// an account out for an hour at a time, not for days.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// A key whose last failure is older than this starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Exponential back-off: `free` failures cost nothing, then failure number `free + n`
+/// makes the key wait `first * 2^(n-1)` (at most an hour) before it may try again.
+pub struct Backoff {
+    free: u32,
+    first: Duration,
+    keys: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    blocked_until: Instant,
+}
+
+impl Backoff {
+    pub fn new(free: u32, first: Duration) -> Backoff {
+        Backoff {
+            free,
+            first,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Refuses with 429 while `key` is waiting out its back-off.
+    pub fn check(&self, key: &str) -> Result<()> {
+        let now = Instant::now();
+        let Ok(map) = self.keys.lock() else {
+            return Ok(());
+        };
+        match map.get(key) {
+            Some(f) if f.blocked_until > now => Err(Error::TooManyRequests {
+                retry_after_secs: (f.blocked_until - now).as_secs_f64().ceil() as u64,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records one failure for `key`.
+    pub fn fail(&self, key: &str) {
+        let now = Instant::now();
+        let Ok(mut map) = self.keys.lock() else {
+            return;
+        };
+        if map.len() > PRUNE_ABOVE {
+            map.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
+        }
+        let count = match map.get(key) {
+            Some(f) if now.duration_since(f.last) < FORGET_AFTER => f.count.saturating_add(1),
+            _ => 1,
+        };
+        let blocked_until = match count.checked_sub(self.free + 1) {
+            None => now,
+            Some(doublings) => now + self.wait(doublings),
+        };
+        map.insert(
+            key.to_string(),
+            Failures {
+                count,
+                last: now,
+                blocked_until,
+            },
+        );
+    }
+
+    /// Forgets `key`'s failures: the right password was given.
+    pub fn succeed(&self, key: &str) {
+        if let Ok(mut map) = self.keys.lock() {
+            map.remove(key);
+        }
+    }
+
+    fn wait(&self, doublings: u32) -> Duration {
+        let factor = 2u32.saturating_pow(doublings.min(31));
+        self.first.saturating_mul(factor).min(MAX_BACKOFF)
+    }
+}
+
+/// The throttles the server applies (see docs/DESIGN-NOTES.md, "Limits").
 pub struct Limits {
-    pub login_per_ip: Buckets,
-    pub login_per_user: Buckets,
+    pub login_per_ip: Backoff,
+    pub login_per_user: Backoff,
     pub share_per_ip: Buckets,
+    pub registrations_per_ip: Buckets,
 }
 
 impl Limits {
-    pub fn new() -> Limits {
+    pub fn new(limits: &crate::config::Limits) -> Limits {
+        let per_hour = limits.registrations_per_hour;
         Limits {
-            login_per_ip: Buckets::new(30, Duration::from_secs(6)),
-            // 10 at once plus 90 an hour: at most 100 failures an hour for one account.
-            login_per_user: Buckets::new(10, Duration::from_secs(40)),
+            login_per_ip: Backoff::new(limits.login_free_failures_per_ip, limits.login_backoff),
+            login_per_user: Backoff::new(limits.login_free_failures_per_user, limits.login_backoff),
             share_per_ip: Buckets::new(20, Duration::from_secs(1)),
+            // All at once, then one back every hour / n: at most n in any hour, 2n in
+            // the first.
+            registrations_per_ip: Buckets::new(per_hour, Duration::from_secs(3600) / per_hour),
         }
     }
 }
@@ -118,6 +207,43 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         assert!(b.check("other").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn backoff_is_free_then_doubles_and_success_resets_it() {
+        let b = Backoff::new(2, Duration::from_secs(10));
+        for _ in 0..2 {
+            b.fail("k");
+            assert!(b.check("k").is_ok(), "the free failures cost nothing");
+        }
+        for expected in [10, 20, 40, 80] {
+            b.fail("k");
+            match b.check("k") {
+                Err(Error::TooManyRequests { retry_after_secs }) => {
+                    assert_eq!(retry_after_secs, expected)
+                }
+                other => panic!("expected 429, got {other:?}"),
+            }
+        }
+        assert!(b.check("other").is_ok(), "keys are independent");
+        b.succeed("k");
+        assert!(b.check("k").is_ok());
+        b.fail("k");
+        assert!(b.check("k").is_ok(), "a success starts the count afresh");
+    }
+
+    #[test]
+    fn backoff_never_waits_more_than_an_hour() {
+        let b = Backoff::new(0, Duration::from_secs(1));
+        for _ in 0..100 {
+            b.fail("k");
+        }
+        match b.check("k") {
+            Err(Error::TooManyRequests { retry_after_secs }) => {
+                assert_eq!(retry_after_secs, 3600)
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
     }
 
     #[test]

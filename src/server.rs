@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
@@ -16,10 +15,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::announce;
 use crate::app::App;
-use crate::http::{Body, Peer, Request, RequestBody, Response};
+use crate::error::Error;
+use crate::http::{Body, BodyState, Peer, Request, RequestBody, Response};
 use crate::linger::LingeringStream;
 use crate::memory;
 use crate::reaper::Reaper;
@@ -28,8 +29,6 @@ use crate::systemd;
 
 /// How long in-flight requests may run after a stop signal before the process exits.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// A client must send its request headers within this time.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves until SIGTERM or Ctrl-C. `socket` is a listener systemd opened (socket
 /// activation); without one, binds `--listen`.
@@ -70,9 +69,26 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
     }
     systemd::ready(&format!("serving on http://{local}/"));
 
+    let limits = app.config.limits;
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(limits.max_header_size)
+        .max_headers(limits.max_headers);
+    // Over --max-connections we stop accepting: further clients wait in the kernel's
+    // listen backlog, costing us no file descriptor and no task, and are served as soon
+    // as a connection ends. Accepting only to answer 503 would spend the very descriptors
+    // the limit protects, and a client that waits a moment gets its answer anyway.
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            _ = &mut signal => break,
+        };
+        let Ok(slot) = slot else { break };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -90,21 +106,21 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
                 let app = app.clone();
                 let service = service_fn(move |req: hyper::Request<Incoming>| {
                     let (parts, body) = req.into_parts();
-                    let (body, body_read) = RequestBody::new(body);
+                    let (body, body_state) =
+                        RequestBody::new(body, limits.body_idle_timeout, limits.json);
                     let mut req = Request::from_parts(parts, body);
                     req.extensions_mut().insert(Peer(peer));
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(&app, req, body_read).await) }
+                    async move { Ok::<_, Infallible>(handle(&app, req, body_state).await) }
                 });
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
+                let conn = builder
                     .serve_connection(TokioIo::new(LingeringStream::new(stream)), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         log::debug!("connection from {peer}: {e}");
                     }
+                    drop(slot);
                 });
             }
             _ = &mut signal => break,
@@ -146,7 +162,7 @@ async fn listen(
 /// Routes one request, adds the headers every response carries, and arranges for the
 /// log line to be written when the body has been sent (or abandoned), so that its bytes
 /// and milliseconds are what the client really got.
-async fn handle(app: &App, req: Request, body_read: Arc<AtomicBool>) -> Response {
+async fn handle(app: &App, req: Request, body_state: Arc<BodyState>) -> Response {
     let started = Instant::now();
     let line = LogLine {
         method: req.method().clone(),
@@ -154,7 +170,11 @@ async fn handle(app: &App, req: Request, body_read: Arc<AtomicBool>) -> Response
         status: 0,
         started,
     };
-    let response = router::route(app, req).await;
+    let mut response = router::route(app, req).await;
+    // Whatever the handler made of the failed read (400, 500), the cause was the client.
+    if body_state.timed_out() {
+        response = Error::RequestTimeout.into_response();
+    }
     let (mut parts, body) = response.into_parts();
     parts
         .headers
@@ -165,7 +185,7 @@ async fn handle(app: &App, req: Request, body_read: Arc<AtomicBool>) -> Response
         .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     // Answered before the body was read (401 on an upload, 413): hyper will close this
     // connection, so tell the client not to send its next request on it.
-    if !body_read.load(Ordering::Relaxed) {
+    if !body_state.finished() {
         parts
             .headers
             .insert(CONNECTION, HeaderValue::from_static("close"));

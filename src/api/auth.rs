@@ -15,10 +15,13 @@ use crate::store::{NewSession, NewUser};
 use crate::validate;
 
 /// `POST /api/auth/register`: `{username, full_name, email, password}` → 201 `{user}`.
+/// Each client IP gets `--registrations-per-hour` attempts that pass validation.
 pub async fn register(app: &App, req: Request) -> Result<Response> {
     if !app.config.registration_open {
         return Err(Error::Forbidden("registration_closed"));
     }
+    let ip = app.client_ip(&req).to_string();
+    app.limits.registrations_per_ip.check(&ip)?;
     let mut body = read_object(req.into_body()).await?;
     let mut errors = Vec::new();
     let mut field =
@@ -47,6 +50,8 @@ pub async fn register(app: &App, req: Request) -> Result<Response> {
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
+    // Counted before hashing, taken name or not: the hash is the expensive part.
+    app.limits.registrations_per_ip.fail(&ip);
     let password_hash = app.hasher.hash(password).await?;
     let user = app
         .store
@@ -96,6 +101,8 @@ pub async fn login(app: &App, req: Request) -> Result<Response> {
             return Err(Error::InvalidCredentials);
         }
     };
+    app.limits.login_per_ip.succeed(&ip);
+    app.limits.login_per_user.succeed(&user_key);
     if verified == Verified::YesRehash {
         let hash = app.hasher.hash(password).await?;
         app.store.upgrade_password_hash(user.id, hash).await?;

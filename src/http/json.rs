@@ -1,5 +1,6 @@
-//! JSON request bodies: read with a size limit, then taken apart field by field so that
-//! every wrong type, missing value or unknown field is answered naming that field.
+//! JSON request bodies: read with a size and a nesting limit, then taken apart field by
+//! field so that every wrong type, missing value or unknown field is answered naming
+//! that field.
 
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -7,28 +8,62 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::http::RequestBody;
 
-/// JSON bodies larger than this are refused with 413.
-pub const MAX_JSON_BODY: usize = 64 * 1024;
-
 /// A JSON object whose fields are taken one by one; `finish` refuses any left over.
 pub struct Fields(Map<String, Value>);
 
+/// Reads the body (413 over `--max-json-size`) as one JSON object (400 when nested
+/// deeper than `--max-json-depth`, or not JSON, or not an object).
 pub async fn read_object(body: RequestBody) -> Result<Fields> {
-    let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
+    let limits = body.json_limits();
+    let bytes = match Limited::new(body, limits.max_size).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return Err(Error::TooLarge(format!(
                 "JSON bodies are limited to {} KiB",
-                MAX_JSON_BODY / 1024
+                limits.max_size / 1024
             )));
         }
         Err(_) => return Err(Error::bad_request("the request body could not be read")),
     };
+    if depth(&bytes) > limits.max_depth {
+        return Err(invalid_json(&format!(
+            "the body nests arrays and objects deeper than {} levels",
+            limits.max_depth
+        )));
+    }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(Fields(map)),
         Ok(_) => Err(invalid_json("the body must be a JSON object")),
         Err(e) => Err(invalid_json(&format!("the body is not valid JSON: {e}"))),
     }
+}
+
+/// The deepest nesting of `[` and `{` outside strings, found in one pass before parsing
+/// so that a deep body never reaches the recursive parser.
+fn depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn invalid_json(message: &str) -> Error {
@@ -67,5 +102,18 @@ impl Fields {
             Some(unknown) => Err(Error::invalid(unknown, "unknown field")),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::depth;
+
+    #[test]
+    fn depth_counts_nesting_outside_strings_only() {
+        assert_eq!(depth(b"{}"), 1);
+        assert_eq!(depth(br#"{"a":[1,{"b":[]}]}"#), 4);
+        assert_eq!(depth(br#"{"a":"[[[{{{\"[["}"#), 1);
+        assert_eq!(depth(b"1"), 0);
     }
 }

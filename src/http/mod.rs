@@ -6,9 +6,13 @@ pub mod json;
 pub mod range;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -17,6 +21,9 @@ use hyper::StatusCode;
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Serialize;
+use tokio::time::Sleep;
+
+use crate::config::JsonLimits;
 
 /// Every response body: whole (JSON, assets) or streamed from disk.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -94,37 +101,101 @@ pub fn if_none_match(headers: &HeaderMap, etag: &str) -> Option<bool> {
 }
 
 /// A request body that remembers whether it was read to its end, so the server can tell
-/// a client not to reuse a connection whose unread body it is about to abandon.
+/// a client not to reuse a connection whose unread body it is about to abandon, and that
+/// fails when the client sends nothing for `--body-idle-timeout` (slowloris on bodies).
+/// It also carries the JSON limits, so `json::read_object` needs no more than the body.
 pub struct RequestBody {
     inner: Incoming,
-    finished: Arc<AtomicBool>,
+    state: Arc<BodyState>,
+    idle_timeout: Duration,
+    /// Armed when we start waiting for the client, not per chunk: a chunk that is ready
+    /// costs nothing, and time the handler spends (writing to disk) is not the client's.
+    idle: Option<Pin<Box<Sleep>>>,
+    waiting: bool,
+    json: JsonLimits,
+}
+
+/// What the server learns about a request body once the handler is done with it.
+#[derive(Default)]
+pub struct BodyState {
+    finished: AtomicBool,
+    timed_out: AtomicBool,
+}
+
+impl BodyState {
+    /// Whether the body was read to its end.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client stopped sending the body for longer than the idle timeout.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Relaxed)
+    }
 }
 
 impl RequestBody {
-    /// The body, and a flag that turns true once it has been read to its end.
-    pub fn new(inner: Incoming) -> (RequestBody, Arc<AtomicBool>) {
-        let finished = Arc::new(AtomicBool::new(inner.is_end_stream()));
+    /// The body, and its state for the server to read after the handler.
+    pub fn new(
+        inner: Incoming,
+        idle_timeout: Duration,
+        json: JsonLimits,
+    ) -> (RequestBody, Arc<BodyState>) {
+        let state = Arc::new(BodyState::default());
+        state
+            .finished
+            .store(inner.is_end_stream(), Ordering::Relaxed);
         let body = RequestBody {
             inner,
-            finished: finished.clone(),
+            state: state.clone(),
+            idle_timeout,
+            idle: None,
+            waiting: false,
+            json,
         };
-        (body, finished)
+        (body, state)
+    }
+
+    pub fn json_limits(&self) -> JsonLimits {
+        self.json
     }
 }
 
 impl hyper::body::Body for RequestBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = std::io::Error;
 
     fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
-        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
-            self.finished.store(true, Ordering::Relaxed);
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Pending => {}
+            Poll::Ready(polled) => {
+                this.waiting = false;
+                if polled.is_none() || this.inner.is_end_stream() {
+                    this.state.finished.store(true, Ordering::Relaxed);
+                }
+                return Poll::Ready(polled.map(|r| r.map_err(std::io::Error::other)));
+            }
         }
-        polled
+        let deadline = tokio::time::Instant::now() + this.idle_timeout;
+        let idle = this
+            .idle
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if !this.waiting {
+            idle.as_mut().reset(deadline);
+            this.waiting = true;
+        }
+        if idle.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        this.state.timed_out.store(true, Ordering::Relaxed);
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the client stopped sending the request body",
+        ))))
     }
 
     fn is_end_stream(&self) -> bool {
