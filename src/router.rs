@@ -1,14 +1,261 @@
-//! The route table: one match from (path, method) to handler. Routes that need an account
-//! get a `Caller` from `app.caller()`; only the few public ones do without.
+//! The route table: `ROUTES` lists every path, its methods and who may call each, and the
+//! dispatcher answers from that table alone. A path in the table with another method is
+//! 405; any other `/api` path is 404; everything else is the web app.
+//!
+//! Authentication follows the table: an operation whose access rule needs an account gets
+//! its `Caller` from the dispatcher, so a route cannot forget it. `docs/openapi.json` names
+//! each operation's rule as `x-access`, and `api::openapi`'s test holds the two equal.
 
 use hyper::Method;
 use serde_json::json;
 
-use crate::api::{admin, auth, content, files, me, parse_id, shares};
+use crate::api::{admin, auth, content, files, me, openapi, parse_id, shares};
 use crate::app::App;
 use crate::assets;
+use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::{Request, Response, ok_json};
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// Any logged-in account, acting on its own things (admins may add `?user=`).
+    User,
+    /// The account named by the path's `{id}`, or an admin.
+    SelfOrAdmin,
+    /// The owner of the file named by the path's `{id}`, or an admin.
+    OwnerOrAdmin,
+    /// Admins only: 403 for other accounts.
+    Admin,
+    /// The file's owner or an admin with a token, or anyone with a signed link to it.
+    SignedLinkOrOwner,
+    /// Anyone holding the share token in the path.
+    ShareToken,
+}
+
+#[cfg(test)]
+impl Access {
+    /// Every rule, for tests that walk them all.
+    pub const ALL: [Access; 7] = [
+        Access::Public,
+        Access::User,
+        Access::SelfOrAdmin,
+        Access::OwnerOrAdmin,
+        Access::Admin,
+        Access::SignedLinkOrOwner,
+        Access::ShareToken,
+    ];
+
+    /// The rule's name in `x-access`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::User => "user",
+            Access::SelfOrAdmin => "self-or-admin",
+            Access::OwnerOrAdmin => "owner-or-admin",
+            Access::Admin => "admin",
+            Access::SignedLinkOrOwner => "signed-link-or-owner",
+            Access::ShareToken => "share-token",
+        }
+    }
+}
+
+impl Access {
+    /// Whether only a valid token gets in. The signed-link rule is not among them: its
+    /// handler checks the link or the token itself.
+    fn needs_account(self) -> bool {
+        matches!(
+            self,
+            Access::User | Access::SelfOrAdmin | Access::OwnerOrAdmin | Access::Admin
+        )
+    }
+}
+
+/// One path and what it answers.
+pub struct Route {
+    /// `/api/files/{id}/content`: a `{name}` segment matches any one segment.
+    pub path: &'static str,
+    /// The `Allow` header of its 405: its methods, as `ROUTES` lists them (a test checks).
+    allow: &'static str,
+    pub operations: &'static [Operation],
+}
+
+/// One method on one path.
+pub struct Operation {
+    pub method: &'static str,
+    pub access: Access,
+    handler: Handler,
+}
+
+/// What runs an operation: those that need an account get its `Caller`.
+#[derive(Clone, Copy)]
+enum Handler {
+    Open(OpenHandler),
+    WithCaller(CallerHandler),
+}
+
+#[derive(Clone, Copy)]
+enum OpenHandler {
+    Health,
+    OpenApi,
+    Register,
+    Login,
+    FileContent,
+    SharedContent,
+}
+
+#[derive(Clone, Copy)]
+enum CallerHandler {
+    Logout,
+    GetMe,
+    PatchMe,
+    ChangePassword,
+    PutAvatar,
+    DeleteAvatar,
+    GetAvatar,
+    ListFiles,
+    UploadMultipart,
+    UploadRaw,
+    GetFile,
+    PatchFile,
+    DeleteFile,
+    Link,
+    Share,
+    Unshare,
+    ListUsers,
+    PatchUser,
+    DeleteUser,
+}
+
+const fn op(method: &'static str, access: Access, handler: Handler) -> Operation {
+    Operation {
+        method,
+        access,
+        handler,
+    }
+}
+
+use Access as A;
+use CallerHandler as C;
+use Handler::{Open, WithCaller};
+use OpenHandler as O;
+
+/// Every route of the server. The web app (every other path outside `/api`) is not here.
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: "/api/health",
+        allow: "GET",
+        operations: &[op("GET", A::Public, Open(O::Health))],
+    },
+    Route {
+        path: "/api/openapi.json",
+        allow: "GET",
+        operations: &[op("GET", A::Public, Open(O::OpenApi))],
+    },
+    Route {
+        path: "/api/auth/register",
+        allow: "POST",
+        operations: &[op("POST", A::Public, Open(O::Register))],
+    },
+    Route {
+        path: "/api/auth/login",
+        allow: "POST",
+        operations: &[op("POST", A::Public, Open(O::Login))],
+    },
+    Route {
+        path: "/api/auth/logout",
+        allow: "POST",
+        operations: &[op("POST", A::User, WithCaller(C::Logout))],
+    },
+    Route {
+        path: "/api/me",
+        allow: "GET, PATCH",
+        operations: &[
+            op("GET", A::User, WithCaller(C::GetMe)),
+            op("PATCH", A::User, WithCaller(C::PatchMe)),
+        ],
+    },
+    Route {
+        path: "/api/me/password",
+        allow: "POST",
+        operations: &[op("POST", A::User, WithCaller(C::ChangePassword))],
+    },
+    Route {
+        path: "/api/me/avatar",
+        allow: "PUT, DELETE",
+        operations: &[
+            op("PUT", A::User, WithCaller(C::PutAvatar)),
+            op("DELETE", A::User, WithCaller(C::DeleteAvatar)),
+        ],
+    },
+    Route {
+        path: "/api/users/{id}/avatar",
+        allow: "GET",
+        operations: &[op("GET", A::SelfOrAdmin, WithCaller(C::GetAvatar))],
+    },
+    Route {
+        path: "/api/files",
+        allow: "GET, POST, PUT",
+        operations: &[
+            op("GET", A::User, WithCaller(C::ListFiles)),
+            op("POST", A::User, WithCaller(C::UploadMultipart)),
+            op("PUT", A::User, WithCaller(C::UploadRaw)),
+        ],
+    },
+    Route {
+        path: "/api/files/{id}",
+        allow: "GET, PATCH, DELETE",
+        operations: &[
+            op("GET", A::OwnerOrAdmin, WithCaller(C::GetFile)),
+            op("PATCH", A::OwnerOrAdmin, WithCaller(C::PatchFile)),
+            op("DELETE", A::OwnerOrAdmin, WithCaller(C::DeleteFile)),
+        ],
+    },
+    Route {
+        path: "/api/files/{id}/content",
+        allow: "GET, HEAD",
+        operations: &[
+            op("GET", A::SignedLinkOrOwner, Open(O::FileContent)),
+            op("HEAD", A::SignedLinkOrOwner, Open(O::FileContent)),
+        ],
+    },
+    Route {
+        path: "/api/files/{id}/link",
+        allow: "POST",
+        operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::Link))],
+    },
+    Route {
+        path: "/api/files/{id}/share",
+        allow: "POST, DELETE",
+        operations: &[
+            op("POST", A::OwnerOrAdmin, WithCaller(C::Share)),
+            op("DELETE", A::OwnerOrAdmin, WithCaller(C::Unshare)),
+        ],
+    },
+    Route {
+        path: "/api/admin/users",
+        allow: "GET",
+        operations: &[op("GET", A::Admin, WithCaller(C::ListUsers))],
+    },
+    Route {
+        path: "/api/admin/users/{id}",
+        allow: "PATCH, DELETE",
+        operations: &[
+            op("PATCH", A::Admin, WithCaller(C::PatchUser)),
+            op("DELETE", A::Admin, WithCaller(C::DeleteUser)),
+        ],
+    },
+    Route {
+        path: "/s/{token}",
+        allow: "GET, HEAD",
+        operations: &[
+            op("GET", A::ShareToken, Open(O::SharedContent)),
+            op("HEAD", A::ShareToken, Open(O::SharedContent)),
+        ],
+    },
+];
 
 pub async fn route(app: &App, req: Request) -> Response {
     dispatch(app, req)
@@ -18,81 +265,103 @@ pub async fn route(app: &App, req: Request) -> Response {
 
 async fn dispatch(app: &App, req: Request) -> Result<Response> {
     let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    match segments.as_slice() {
-        ["api", rest @ ..] => api(app, req, rest).await,
-        ["s", token] => match *req.method() {
-            Method::GET | Method::HEAD => shares::public(app, req, token).await,
-            _ => Err(Error::MethodNotAllowed("GET, HEAD")),
-        },
-        _ => match *req.method() {
-            Method::GET | Method::HEAD => Ok(assets::serve(&req)),
-            _ => Err(Error::MethodNotAllowed("GET, HEAD")),
-        },
+    let Some((route, param)) = find(&path) else {
+        return match path.split('/').nth(1) {
+            Some("api") => Err(Error::NotFound),
+            _ => match *req.method() {
+                Method::GET | Method::HEAD => Ok(assets::serve(&req)),
+                _ => Err(Error::MethodNotAllowed("GET, HEAD")),
+            },
+        };
+    };
+    let Some(operation) = route
+        .operations
+        .iter()
+        .find(|op| op.method == req.method().as_str())
+    else {
+        return Err(Error::MethodNotAllowed(route.allow));
+    };
+    let param = param.unwrap_or_default();
+    let caller = match operation.access.needs_account() {
+        true => Some(app.caller(&req).await?),
+        false => None,
+    };
+    // The admin handlers check too; refusing here as well makes `x-access` true by
+    // construction.
+    if let (Access::Admin, Some(caller)) = (operation.access, &caller) {
+        caller.require_admin()?;
+    }
+    match (operation.handler, caller) {
+        (Open(handler), None) => open(app, req, handler, param).await,
+        (WithCaller(handler), Some(caller)) => with_caller(app, caller, req, handler, param).await,
+        // Ruled out for every route by a test below.
+        _ => Err(Error::Internal(format!(
+            "{} {}: its handler and its access rule disagree",
+            operation.method, route.path
+        ))),
     }
 }
 
-async fn api(app: &App, req: Request, path: &[&str]) -> Result<Response> {
-    use Method as M;
-    let method = req.method().clone();
-    match (path, method) {
-        (["health"], M::GET) => health(app).await,
-        (["health"], _) => Err(Error::MethodNotAllowed("GET")),
+/// The route whose pattern matches `path`, and the one `{…}` segment it captured, if any.
+fn find(path: &str) -> Option<(&'static Route, Option<&str>)> {
+    ROUTES
+        .iter()
+        .find_map(|route| Some((route, capture(route.path, path)?)))
+}
 
-        (["auth", "register"], M::POST) => auth::register(app, req).await,
-        (["auth", "login"], M::POST) => auth::login(app, req).await,
-        (["auth", "logout"], M::POST) => auth::logout(app, app.caller(&req).await?).await,
-        (["auth", "register" | "login" | "logout"], _) => Err(Error::MethodNotAllowed("POST")),
+/// `Some(captured)` when `path` matches `pattern` segment by segment.
+fn capture<'p>(pattern: &str, path: &'p str) -> Option<Option<&'p str>> {
+    let mut wanted = pattern.split('/');
+    let mut given = path.split('/');
+    let mut captured = None;
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(captured),
+            (Some(w), Some(g)) if w.starts_with('{') => captured = Some(g),
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
 
-        (["me"], M::GET) => me::get(app.caller(&req).await?).await,
-        (["me"], M::PATCH) => me::patch(app, app.caller(&req).await?, req).await,
-        (["me"], _) => Err(Error::MethodNotAllowed("GET, PATCH")),
-        (["me", "password"], M::POST) => {
-            me::change_password(app, app.caller(&req).await?, req).await
-        }
-        (["me", "password"], _) => Err(Error::MethodNotAllowed("POST")),
-        (["me", "avatar"], M::PUT) => me::put_avatar(app, app.caller(&req).await?, req).await,
-        (["me", "avatar"], M::DELETE) => me::delete_avatar(app, app.caller(&req).await?).await,
-        (["me", "avatar"], _) => Err(Error::MethodNotAllowed("PUT, DELETE")),
-        (["users", id, "avatar"], M::GET) => {
-            me::get_avatar(app, app.caller(&req).await?, parse_id(id)?).await
-        }
-        (["users", _, "avatar"], _) => Err(Error::MethodNotAllowed("GET")),
+async fn open(app: &App, req: Request, handler: OpenHandler, param: &str) -> Result<Response> {
+    match handler {
+        O::Health => health(app).await,
+        O::OpenApi => Ok(openapi::document()),
+        O::Register => auth::register(app, req).await,
+        O::Login => auth::login(app, req).await,
+        O::FileContent => content::for_owner(app, req, param).await,
+        O::SharedContent => shares::public(app, req, param).await,
+    }
+}
 
-        (["files"], M::GET) => files::list(app, app.caller(&req).await?, req).await,
-        (["files"], M::POST) => files::upload_multipart(app, app.caller(&req).await?, req).await,
-        (["files"], M::PUT) => files::upload_raw(app, app.caller(&req).await?, req).await,
-        (["files"], _) => Err(Error::MethodNotAllowed("GET, POST, PUT")),
-        (["files", id], M::GET) => files::get(app, app.caller(&req).await?, req, id).await,
-        (["files", id], M::PATCH) => files::patch(app, app.caller(&req).await?, req, id).await,
-        (["files", id], M::DELETE) => files::delete(app, app.caller(&req).await?, id).await,
-        (["files", _], _) => Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
-        // Authenticated by token or by a signed link: `content::for_owner` checks which.
-        (["files", id, "content"], M::GET | M::HEAD) => content::for_owner(app, req, id).await,
-        (["files", _, "content"], _) => Err(Error::MethodNotAllowed("GET, HEAD")),
-        (["files", id, "link"], M::POST) => {
-            files::link(app, app.caller(&req).await?, req, id).await
-        }
-        (["files", _, "link"], _) => Err(Error::MethodNotAllowed("POST")),
-        (["files", id, "share"], M::POST) => {
-            shares::share(app, app.caller(&req).await?, req, id).await
-        }
-        (["files", id, "share"], M::DELETE) => {
-            shares::unshare(app, app.caller(&req).await?, id).await
-        }
-        (["files", _, "share"], _) => Err(Error::MethodNotAllowed("POST, DELETE")),
-
-        (["admin", "users"], M::GET) => admin::list_users(app, app.caller(&req).await?).await,
-        (["admin", "users"], _) => Err(Error::MethodNotAllowed("GET")),
-        (["admin", "users", id], M::PATCH) => {
-            admin::patch_user(app, app.caller(&req).await?, req, id).await
-        }
-        (["admin", "users", id], M::DELETE) => {
-            admin::delete_user(app, app.caller(&req).await?, id).await
-        }
-        (["admin", "users", _], _) => Err(Error::MethodNotAllowed("PATCH, DELETE")),
-
-        _ => Err(Error::NotFound),
+async fn with_caller(
+    app: &App,
+    caller: Caller,
+    req: Request,
+    handler: CallerHandler,
+    id: &str,
+) -> Result<Response> {
+    match handler {
+        C::Logout => auth::logout(app, caller).await,
+        C::GetMe => me::get(caller).await,
+        C::PatchMe => me::patch(app, caller, req).await,
+        C::ChangePassword => me::change_password(app, caller, req).await,
+        C::PutAvatar => me::put_avatar(app, caller, req).await,
+        C::DeleteAvatar => me::delete_avatar(app, caller).await,
+        C::GetAvatar => me::get_avatar(app, caller, parse_id(id)?).await,
+        C::ListFiles => files::list(app, caller, req).await,
+        C::UploadMultipart => files::upload_multipart(app, caller, req).await,
+        C::UploadRaw => files::upload_raw(app, caller, req).await,
+        C::GetFile => files::get(app, caller, req, id).await,
+        C::PatchFile => files::patch(app, caller, req, id).await,
+        C::DeleteFile => files::delete(app, caller, id).await,
+        C::Link => files::link(app, caller, req, id).await,
+        C::Share => shares::share(app, caller, req, id).await,
+        C::Unshare => shares::unshare(app, caller, id).await,
+        C::ListUsers => admin::list_users(app, caller).await,
+        C::PatchUser => admin::patch_user(app, caller, req, id).await,
+        C::DeleteUser => admin::delete_user(app, caller, id).await,
     }
 }
 
@@ -107,4 +376,60 @@ async fn health(app: &App) -> Result<Response> {
         "database": app.store.dialect(),
         "version": env!("CARGO_PKG_VERSION"),
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_405_allows_exactly_the_routes_methods() {
+        for route in ROUTES {
+            let methods: Vec<&str> = route.operations.iter().map(|op| op.method).collect();
+            assert_eq!(route.allow, methods.join(", "), "{}", route.path);
+        }
+    }
+
+    #[test]
+    fn each_handler_takes_a_caller_exactly_when_its_access_rule_needs_an_account() {
+        for route in ROUTES {
+            for op in route.operations {
+                let gets_caller = matches!(op.handler, WithCaller(_));
+                assert_eq!(
+                    gets_caller,
+                    op.access.needs_account(),
+                    "{} {}: {:?}",
+                    op.method,
+                    route.path,
+                    op.access
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_two_routes_match_the_same_path() {
+        for a in ROUTES {
+            // A concrete path for `a`: each `{…}` filled with a value.
+            let concrete = a
+                .path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let (found, _) = find(&concrete).expect("its own route matches");
+            assert_eq!(found.path, a.path, "shadowed, or listed twice");
+        }
+    }
+
+    #[test]
+    fn patterns_capture_their_one_parameter_and_nothing_else_matches() {
+        let (route, id) = find("/api/files/abc/content").expect("content route");
+        assert_eq!((route.path, id), ("/api/files/{id}/content", Some("abc")));
+        let (route, id) = find("/api/me").expect("me route");
+        assert_eq!((route.path, id), ("/api/me", None));
+        assert!(find("/api/files/abc/content/more").is_none());
+        assert!(find("/api/nothing").is_none());
+        assert!(find("/s/a/b").is_none());
+    }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod content;
 pub mod files;
 pub mod me;
+pub mod openapi;
 pub mod shares;
 
 use serde::{Serialize, Serializer};
