@@ -1,0 +1,343 @@
+//! The access matrix, generated from the route table: every operation that the running
+//! server's `/api/openapi.json` lists (the unit test in `src/api/openapi.rs` holds that
+//! document equal to the router's `ROUTES`) is called by every kind of caller, and must
+//! answer what its `x-access` rule says. A new route with a rule this file does not know,
+//! or one it does not know how to call, fails the test until it is taught.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use serde_json::json;
+
+/// Who is calling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Caller {
+    Anonymous,
+    /// Owns the files and the user id in the paths.
+    Owner,
+    OtherUser,
+    Admin,
+    /// A token whose session is past its idle and absolute expiry.
+    ExpiredToken,
+    /// A token that was logged out.
+    LoggedOutToken,
+    /// A token from while its user was an admin; the right has since been removed.
+    RevokedAdmin,
+}
+
+const CALLERS: [Caller; 7] = [
+    Caller::Anonymous,
+    Caller::Owner,
+    Caller::OtherUser,
+    Caller::Admin,
+    Caller::ExpiredToken,
+    Caller::LoggedOutToken,
+    Caller::RevokedAdmin,
+];
+
+/// What a rule promises a caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Any 2xx.
+    Success,
+    Status(u16),
+}
+
+fn expected(rule: &str, caller: Caller) -> Expect {
+    use Caller::*;
+    use Expect::{Status, Success};
+    let no_account = matches!(caller, Anonymous | ExpiredToken | LoggedOutToken);
+    let owner_or_admin = matches!(caller, Owner | Admin);
+    match rule {
+        // Public routes ignore whatever token comes along, dead or alive.
+        "public" | "share-token" => Success,
+        _ if no_account => Status(401),
+        "user" => Success,
+        // Someone else's thing answers exactly like a missing one.
+        "self-or-admin" | "owner-or-admin" | "signed-link-or-owner" if owner_or_admin => Success,
+        "self-or-admin" | "owner-or-admin" | "signed-link-or-owner" => Status(404),
+        "admin" if caller == Admin => Success,
+        "admin" => Status(403),
+        other => panic!("access rule {other:?} is new: teach tests/access_matrix.rs its answers"),
+    }
+}
+
+/// The server with an owner, their file, avatar and shared file, and a token per caller.
+struct World {
+    server: Server,
+    owner_id: String,
+    share_path: String,
+    /// A user the admin routes act on without deleting.
+    bystander_id: String,
+    tokens: BTreeMap<Caller, String>,
+    /// The account behind each caller that has one that can still log in.
+    usernames: BTreeMap<Caller, &'static str>,
+    /// Makes each registration's name unique.
+    counter: std::cell::Cell<u32>,
+}
+
+impl World {
+    fn build() -> World {
+        // Every caller registers; the per-IP limit is not what this test is about.
+        let server = Server::start_with(&["--registrations-per-hour", "1000"]);
+        admin_named(&server, "admin");
+        let owner = register(&server, "owner");
+        register(&server, "other");
+        let lapsed = register(&server, "lapsed");
+        let bystander = register(&server, "bystander");
+        let ex_admin_id = id(&admin_named(&server, "exadmin").me());
+        let tokens = BTreeMap::from(
+            [
+                (Caller::Owner, "owner"),
+                (Caller::OtherUser, "other"),
+                (Caller::Admin, "admin"),
+                (Caller::ExpiredToken, "lapsed"),
+                (Caller::LoggedOutToken, "owner"),
+                (Caller::RevokedAdmin, "exadmin"),
+            ]
+            .map(|(caller, name)| (caller, login(&server, name, PASSWORD))),
+        );
+        let owner_client = server.client(&tokens[&Caller::Owner]);
+        server
+            .client(&tokens[&Caller::Admin])
+            .patch(&format!("/api/admin/users/{ex_admin_id}"))
+            .json(&json!({"is_admin": false}))
+            .go()
+            .expect(200);
+
+        expire_sessions(&server, &id(&lapsed));
+        let expired = server.client(&tokens[&Caller::ExpiredToken]);
+        expired.get("/api/me").go().expect(401);
+        server
+            .client(&tokens[&Caller::LoggedOutToken])
+            .post("/api/auth/logout")
+            .go()
+            .expect(204);
+
+        owner_client
+            .put("/api/me/avatar")
+            .header("content-type", "image/png")
+            .body(TINY_PNG.to_vec())
+            .go()
+            .expect(200);
+        let shared = upload_put(&owner_client, "shared.txt", b"shared bytes");
+        let share_url = owner_client
+            .post(&format!("/api/files/{}/share", id(&shared)))
+            .go()
+            .expect(200)
+            .json()["file"]["share_url"]
+            .as_str()
+            .expect("share_url")
+            .to_string();
+        let share_path = share_url
+            .split_once("/s/")
+            .map(|(_, token)| format!("/s/{token}"))
+            .expect("a /s/ url");
+
+        let usernames = BTreeMap::from([
+            (Caller::Owner, "owner"),
+            (Caller::OtherUser, "other"),
+            (Caller::Admin, "admin"),
+            (Caller::RevokedAdmin, "exadmin"),
+        ]);
+        World {
+            owner_id: id(&owner),
+            bystander_id: id(&bystander),
+            share_path,
+            tokens,
+            usernames,
+            counter: std::cell::Cell::new(0),
+            server,
+        }
+    }
+
+    /// The caller's long-lived client (anonymous: no token).
+    fn client(&self, caller: Caller) -> Client {
+        match self.tokens.get(&caller) {
+            Some(token) => self.server.client(token),
+            None => self.server.anon(),
+        }
+    }
+
+    /// A client on a new session of the caller's account, for calls that end their session;
+    /// callers without a live account keep their dead token.
+    fn fresh_client(&self, caller: Caller) -> Client {
+        match self.usernames.get(&caller) {
+            Some(name) => self.server.client(&login(&self.server, name, PASSWORD)),
+            None => self.client(caller),
+        }
+    }
+
+    fn owner(&self) -> Client {
+        self.client(Caller::Owner)
+    }
+
+    /// A new file of the owner's, so that a call may change or delete it.
+    fn owner_file(&self) -> String {
+        id(&upload_put(&self.owner(), "file.txt", b"some bytes"))
+    }
+
+    fn unique_name(&self, prefix: &str) -> String {
+        self.counter.set(self.counter.get() + 1);
+        format!("{prefix}{}", self.counter.get())
+    }
+
+    /// Calls one operation as `caller`, with every path parameter filled with a real id
+    /// the owner holds. Panics for an operation it does not know.
+    fn call(&self, caller: Caller, method: &str, path: &str) -> Reply {
+        let client = self.client(caller);
+        let file_path = |suffix: &str| format!("/api/files/{}{suffix}", self.owner_file());
+        match (method, path) {
+            ("GET", "/api/health" | "/api/openapi.json" | "/api/me" | "/api/files") => {
+                client.get(path).go()
+            }
+            ("POST", "/api/auth/register") => client
+                .post(path)
+                .json(&registration(&self.unique_name("newcomer")))
+                .go(),
+            ("POST", "/api/auth/login") => client
+                .post(path)
+                .json(&json!({"username": "other", "password": PASSWORD}))
+                .go(),
+            ("POST", "/api/auth/logout") => self.fresh_client(caller).post(path).go(),
+            ("PATCH", "/api/me") => client.patch(path).json(&json!({"full_name": "N"})).go(),
+            // The same password: every caller keeps working, this session survives it.
+            ("POST", "/api/me/password") => client
+                .post(path)
+                .json(&json!({"current_password": PASSWORD, "new_password": PASSWORD}))
+                .go(),
+            ("PUT", "/api/me/avatar") => client
+                .put(path)
+                .header("content-type", "image/png")
+                .body(TINY_PNG.to_vec())
+                .go(),
+            ("DELETE", "/api/me/avatar") => client.delete(path).go(),
+            ("GET", "/api/users/{id}/avatar") => {
+                // Someone's DELETE /api/me/avatar may have removed it: put it back.
+                self.owner()
+                    .put("/api/me/avatar")
+                    .header("content-type", "image/png")
+                    .body(TINY_PNG.to_vec())
+                    .go()
+                    .expect(200);
+                client
+                    .get(&format!("/api/users/{}/avatar", self.owner_id))
+                    .go()
+            }
+            ("POST", "/api/files") => post_multipart(
+                &client,
+                path,
+                &[Part::File {
+                    name: "multi.txt",
+                    bytes: b"multipart bytes",
+                }],
+            ),
+            ("PUT", "/api/files") => put_file(&client, &[("name", "raw.txt")], b"raw bytes"),
+            ("GET", "/api/files/{id}") => client.get(&file_path("")).go(),
+            ("PATCH", "/api/files/{id}") => client
+                .patch(&file_path(""))
+                .json(&json!({"comment": "changed"}))
+                .go(),
+            ("DELETE", "/api/files/{id}") => client.delete(&file_path("")).go(),
+            ("GET", "/api/files/{id}/content") => client.get(&file_path("/content")).go(),
+            ("HEAD", "/api/files/{id}/content") => client.head(&file_path("/content")).go(),
+            ("POST", "/api/files/{id}/link") => client.post(&file_path("/link")).go(),
+            ("POST", "/api/files/{id}/share") => client.post(&file_path("/share")).go(),
+            ("DELETE", "/api/files/{id}/share") => client.delete(&file_path("/share")).go(),
+            ("GET", "/api/admin/users") => client.get(path).go(),
+            ("PATCH", "/api/admin/users/{id}") => client
+                .patch(&format!("/api/admin/users/{}", self.bystander_id))
+                .json(&json!({"is_admin": false}))
+                .go(),
+            ("DELETE", "/api/admin/users/{id}") => {
+                let (doomed, _) = user(&self.server, &self.unique_name("doomed"));
+                client
+                    .delete(&format!("/api/admin/users/{}", id(&doomed)))
+                    .go()
+            }
+            ("GET", "/s/{token}") => client.get(&self.share_path).go(),
+            ("HEAD", "/s/{token}") => client.head(&self.share_path).go(),
+            _ => {
+                panic!("tests/access_matrix.rs does not know how to call {method} {path}: teach it")
+            }
+        }
+    }
+}
+
+/// Moves every session of `user_id` back to the epoch, past both `--session-idle` and
+/// `--session-max-age`. (`Server::query` opens the database read-only.)
+fn expire_sessions(server: &Server, user_id: &str) {
+    let db = rusqlite::Connection::open(server.data_dir.join("mycloud.db")).expect("open db");
+    db.busy_timeout(std::time::Duration::from_secs(5))
+        .expect("busy timeout");
+    let changed = db
+        .execute(
+            "UPDATE sessions SET created_at = 0, last_seen_at = 0 WHERE user_id = ?1",
+            [user_id],
+        )
+        .expect("backdate sessions");
+    assert_eq!(changed, 1);
+}
+
+/// (METHOD, path, x-access) of every operation in the served document.
+fn operations(server: &Server) -> Vec<(String, String, String)> {
+    let reply = server.anon().get("/api/openapi.json").go().expect(200);
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    let doc = reply.json();
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (key, operation) in item.as_object().expect("path item") {
+            if key == "parameters" {
+                continue;
+            }
+            let Some(rule) = operation["x-access"].as_str() else {
+                panic!("{key} {path} has no x-access rule");
+            };
+            found.push((key.to_uppercase(), path.clone(), rule.to_string()));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_operation_answers_every_caller_as_its_access_rule_says() {
+    let world = World::build();
+    let operations = operations(&world.server);
+    // The exact set is held equal to the route table by the unit test; this only guards
+    // against a document that lost its paths.
+    assert!(
+        operations.len() >= 27,
+        "only {} operations",
+        operations.len()
+    );
+    let mut wrong = Vec::new();
+    for (method, path, rule) in &operations {
+        for caller in CALLERS {
+            let want = expected(rule, caller);
+            let reply = world.call(caller, method, path);
+            let right = match want {
+                Expect::Success => (200..300).contains(&reply.status),
+                Expect::Status(status) => reply.status == status,
+            };
+            if !right {
+                wrong.push(format!(
+                    "{method} {path} ({rule}) as {caller:?}: wanted {want:?}, got {} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body[..reply.body.len().min(200)])
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_rule_the_matrix_does_not_know_fails_it() {
+    let unknown = std::panic::catch_unwind(|| expected("owner-or-friend", Caller::Owner));
+    assert!(unknown.is_err());
+}
