@@ -282,9 +282,10 @@ async fn dispatch(app: &App, req: Request) -> Result<Response> {
         return Err(Error::MethodNotAllowed(route.allow));
     };
     let param = param.unwrap_or_default();
-    let caller = match operation.access.needs_account() {
-        true => Some(app.caller(&req).await?),
-        false => None,
+    let caller = if operation.access.needs_account() {
+        Some(app.caller(&req).await?)
+    } else {
+        None
     };
     // The admin handlers check too; refusing here as well makes `x-access` true by
     // construction.
