@@ -25,6 +25,7 @@ pub async fn run(
     // flags and must not create a data dir or a default database.
     match command {
         Command::MigrateData { from, to } => {
+            let (from, to) = crate::config::migrate_data_urls(&from, &to)?;
             migrate_data::run(&from, &to).await?;
             Ok(ExitCode::SUCCESS)
         }
