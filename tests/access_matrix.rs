@@ -123,14 +123,7 @@ impl World {
             .go()
             .expect(200);
         let shared = upload_put(&owner_client, "shared.txt", b"shared bytes");
-        let share_url = owner_client
-            .post(&format!("/api/files/{}/share", id(&shared)))
-            .go()
-            .expect(200)
-            .json()["file"]["share_url"]
-            .as_str()
-            .expect("share_url")
-            .to_string();
+        let share_url = share_url_of(&owner_client, &shared);
         let share_path = share_url
             .split_once("/s/")
             .map(|(_, token)| format!("/s/{token}"))

@@ -68,14 +68,7 @@ fn no_token_password_share_token_or_signature_is_ever_logged() {
     let (_, alice) = user(&server, "alice");
     let token = login(&server, "alice", PASSWORD);
     let file = upload_put(&alice, "a.txt", b"secret stuff");
-    let share_url = alice
-        .post(&format!("/api/files/{}/share", id(&file)))
-        .go()
-        .expect(200)
-        .json()["file"]["share_url"]
-        .as_str()
-        .expect("share_url")
-        .to_string();
+    let share_url = share_url_of(&alice, &file);
     let share_token = share_url.rsplit('/').next().expect("token").to_string();
     server.anon().get(&share_url).go().expect(200);
     let link = alice

@@ -51,14 +51,7 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
         let alice_token = login(&source, "alice", PASSWORD);
         let kept = upload_put(&alice, "report.txt", b"quarterly numbers");
         upload_multipart(&alice, "notes.md", b"# notes", Some("mine"));
-        let shared = alice
-            .post(&format!("/api/files/{}/share", id(&kept)))
-            .go()
-            .expect(200)
-            .json()["file"]["share_url"]
-            .as_str()
-            .expect("share_url")
-            .to_string();
+        let shared = share_url_of(&alice, &kept);
         let share_path = shared.split_once("/s/").expect("share path").1.to_string();
         let users_before = root.get("/api/admin/users").go().expect(200).json();
         source.terminate();

@@ -756,6 +756,19 @@ pub fn admin(server: &Server) -> Client {
     admin_named(server, "admin")
 }
 
+/// Shares `file` (`POST /api/files/{id}/share`); returns its `share_url`.
+#[track_caller]
+pub fn share_url_of(client: &Client, file: &Value) -> String {
+    client
+        .post(&format!("/api/files/{}/share", id(file)))
+        .go()
+        .expect(200)
+        .json()["file"]["share_url"]
+        .as_str()
+        .expect("share_url")
+        .to_string()
+}
+
 /// `PUT /api/files?name=…` with `bytes`; returns the reply for failure tests.
 pub fn put_file(client: &Client, query: &[(&str, &str)], bytes: &[u8]) -> Reply {
     client
