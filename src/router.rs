@@ -6,6 +6,9 @@
 //! its `Caller` from the dispatcher, so a route cannot forget it. `docs/openapi.json` names
 //! each operation's rule as `x-access`, and `api::openapi`'s test holds the two equal.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use hyper::Method;
 use serde_json::json;
 
@@ -310,59 +313,62 @@ fn find(path: &str) -> Option<(&'static Route, Option<&str>)> {
         .find_map(|route| Some((route, capture(route.path, path)?)))
 }
 
-/// `Some(captured)` when `path` matches `pattern` segment by segment.
+/// `Some(captured)` when `path` matches `pattern`, whose one `{…}`, if any, stands for
+/// exactly one segment. Plain prefix and suffix comparisons: this runs for every route on
+/// every request, and splitting both strings into segments cost more than the database.
 fn capture<'p>(pattern: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let mut wanted = pattern.split('/');
-    let mut given = path.split('/');
-    let mut captured = None;
-    loop {
-        match (wanted.next(), given.next()) {
-            (None, None) => return Some(captured),
-            (Some(w), Some(g)) if w.starts_with('{') => captured = Some(g),
-            (Some(w), Some(g)) if w == g => {}
-            _ => return None,
-        }
-    }
+    let Some((before, rest)) = pattern.split_once('{') else {
+        return (pattern == path).then_some(None);
+    };
+    let (_, after) = rest.split_once('}')?;
+    let segment = path.strip_prefix(before)?.strip_suffix(after)?;
+    (!segment.contains('/')).then_some(Some(segment))
 }
 
-async fn open(app: &App, req: Request, handler: OpenHandler, param: &str) -> Result<Response> {
+/// One handler's future, on the heap. An `async fn` that awaited the handlers directly
+/// would be as large as the largest of them (an upload's state, kilobytes), and hyper
+/// moves the request's future into place for every request: boxing each arm keeps that
+/// copy to the size of the handler actually called.
+type Handling<'a> = Pin<Box<dyn Future<Output = Result<Response>> + Send + 'a>>;
+
+fn open<'a>(app: &'a App, req: Request, handler: OpenHandler, param: &'a str) -> Handling<'a> {
     match handler {
-        O::Health => health(app).await,
-        O::OpenApi => Ok(openapi::document()),
-        O::Register => auth::register(app, req).await,
-        O::Login => auth::login(app, req).await,
-        O::FileContent => content::for_owner(app, req, param).await,
-        O::SharedContent => shares::public(app, req, param).await,
+        O::Health => Box::pin(health(app)),
+        O::OpenApi => Box::pin(std::future::ready(Ok(openapi::document()))),
+        O::Register => Box::pin(auth::register(app, req)),
+        O::Login => Box::pin(auth::login(app, req)),
+        O::FileContent => Box::pin(content::for_owner(app, req, param)),
+        O::SharedContent => Box::pin(shares::public(app, req, param)),
     }
 }
 
-async fn with_caller(
-    app: &App,
+fn with_caller<'a>(
+    app: &'a App,
     caller: Caller,
     req: Request,
     handler: CallerHandler,
-    id: &str,
-) -> Result<Response> {
+    id: &'a str,
+) -> Handling<'a> {
     match handler {
-        C::Logout => auth::logout(app, caller).await,
-        C::GetMe => me::get(caller).await,
-        C::PatchMe => me::patch(app, caller, req).await,
-        C::ChangePassword => me::change_password(app, caller, req).await,
-        C::PutAvatar => me::put_avatar(app, caller, req).await,
-        C::DeleteAvatar => me::delete_avatar(app, caller).await,
-        C::GetAvatar => me::get_avatar(app, caller, parse_id(id)?).await,
-        C::ListFiles => files::list(app, caller, req).await,
-        C::UploadMultipart => files::upload_multipart(app, caller, req).await,
-        C::UploadRaw => files::upload_raw(app, caller, req).await,
-        C::GetFile => files::get(app, caller, req, id).await,
-        C::PatchFile => files::patch(app, caller, req, id).await,
-        C::DeleteFile => files::delete(app, caller, id).await,
-        C::Link => files::link(app, caller, req, id).await,
-        C::Share => shares::share(app, caller, req, id).await,
-        C::Unshare => shares::unshare(app, caller, id).await,
-        C::ListUsers => admin::list_users(app, caller).await,
-        C::PatchUser => admin::patch_user(app, caller, req, id).await,
-        C::DeleteUser => admin::delete_user(app, caller, id).await,
+        C::Logout => Box::pin(auth::logout(app, caller)),
+        C::GetMe => Box::pin(me::get(caller)),
+        C::PatchMe => Box::pin(me::patch(app, caller, req)),
+        C::ChangePassword => Box::pin(me::change_password(app, caller, req)),
+        C::PutAvatar => Box::pin(me::put_avatar(app, caller, req)),
+        C::DeleteAvatar => Box::pin(me::delete_avatar(app, caller)),
+        C::GetAvatar => Box::pin(async move { me::get_avatar(app, caller, parse_id(id)?).await }),
+        C::ListFiles => Box::pin(files::list(app, caller, req)),
+        C::UploadMultipart => Box::pin(files::upload_multipart(app, caller, req)),
+        C::UploadRaw => Box::pin(files::upload_raw(app, caller, req)),
+        C::GetFile => Box::pin(files::get(app, caller, req, id)),
+        C::PatchFile => Box::pin(files::patch(app, caller, req, id)),
+        C::DeleteFile => Box::pin(files::delete(app, caller, id)),
+        C::Link => Box::pin(files::link(app, caller, req, id)),
+        C::Share => Box::pin(shares::share(app, caller, req, id)),
+        C::Unshare => Box::pin(shares::unshare(app, caller, id)),
+        C::ListUsers => Box::pin(admin::list_users(app, caller)),
+        C::PatchUser => Box::pin(admin::patch_user(app, caller, req, id)),
+        C::DeleteUser => Box::pin(admin::delete_user(app, caller, id)),
     }
 }
 
@@ -432,5 +438,12 @@ mod tests {
         assert!(find("/api/files/abc/content/more").is_none());
         assert!(find("/api/nothing").is_none());
         assert!(find("/s/a/b").is_none());
+        assert!(find("/api/files/a/b").is_none());
+        assert!(find("/api/files/x/link/").is_none());
+        assert_eq!(
+            find("/s/").map(|(r, t)| (r.path, t)),
+            Some(("/s/{token}", Some("")))
+        );
+        assert!(find("/api/me/").is_none());
     }
 }

@@ -6,7 +6,8 @@ use http_body_util::{BodyDataStream, BodyExt};
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::api::{FileBody, FileList, FilesBody, file_json, parse_id};
+use crate::api::file_json::{file_response, files_response};
+use crate::api::parse_id;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::blobs::Upload;
@@ -14,8 +15,7 @@ use crate::clock::Timestamp;
 use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::{
-    Request, RequestBody, Response, header_str, json::read_object, json_response, no_content,
-    ok_json, query,
+    Request, RequestBody, Response, header_str, json::read_object, no_content, ok_json, query,
 };
 use crate::ids::{FileId, UserId};
 use crate::links::LINK_LIFETIME;
@@ -56,12 +56,7 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
     let base = app.base_url(&req);
     let files = app.store.files_of(owner).await?;
-    Ok(ok_json(FilesBody {
-        files: FileList {
-            files: &files,
-            base_url: &base,
-        },
-    }))
+    Ok(files_response(&files, &base))
 }
 
 pub fn declared_length(req: &Request) -> Option<u64> {
@@ -209,12 +204,7 @@ async fn store_upload(
         return Err(e);
     }
     crash_point("after_commit");
-    Ok(json_response(
-        StatusCode::CREATED,
-        &FileBody {
-            file: file_json(&row, base),
-        },
-    ))
+    Ok(file_response(StatusCode::CREATED, &row, base))
 }
 
 /// The type by the name's extension; else the client's, if it looks like a media type.
@@ -231,9 +221,7 @@ fn content_type_for(name: &str, client: Option<&str>) -> String {
 /// `GET /api/files/{id}`.
 pub async fn get(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
     let file = file_for(app, &caller, id).await?;
-    Ok(ok_json(FileBody {
-        file: file_json(&file, &app.base_url(&req)),
-    }))
+    Ok(file_response(StatusCode::OK, &file, &app.base_url(&req)))
 }
 
 /// `PATCH /api/files/{id}`: `{name?, comment?}`.
@@ -261,9 +249,7 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
         .update_file(file.id, changes)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(ok_json(FileBody {
-        file: file_json(&file, &base),
-    }))
+    Ok(file_response(StatusCode::OK, &file, &base))
 }
 
 /// `DELETE /api/files/{id}`: the row goes first, then the bytes, so a crash in between

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod content;
+pub mod file_json;
 pub mod files;
 pub mod me;
 pub mod openapi;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
-use crate::store::{FileRow, Storage, User, UserWithStorage};
+use crate::store::{Storage, User, UserWithStorage};
 
 // The JSON shapes. Fields are declared in alphabetical order: that is the order the API
 // has always answered in (it used to build `serde_json::Value`s, whose maps are sorted),
@@ -94,70 +95,10 @@ pub struct UserBody<'a> {
     pub user: UserJson<'a>,
 }
 
-/// `file` = `{comment, content_type, id, last_downloaded_at, name, owner_id, share_url,
-/// size, uploaded_at}`, plus `missing: true` once the reaper found its bytes gone (absent
-/// otherwise, so clients that never heard of it see the same shape).
-#[derive(Serialize)]
-pub struct FileJson<'a> {
-    comment: &'a str,
-    content_type: &'a str,
-    id: Id,
-    last_downloaded_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    missing: bool,
-    name: &'a str,
-    owner_id: Id,
-    share_url: Option<ShareUrl<'a>>,
-    size: u64,
-    uploaded_at: Timestamp,
-}
-
-pub fn file_json<'a>(file: &'a FileRow, base_url: &'a str) -> FileJson<'a> {
-    FileJson {
-        comment: &file.comment,
-        content_type: &file.content_type,
-        id: Id(file.id.0),
-        last_downloaded_at: file.last_downloaded_at,
-        missing: file.missing_since.is_some(),
-        name: &file.name,
-        owner_id: Id(file.owner_id.0),
-        share_url: file.share_token.as_deref().map(|token| ShareUrl {
-            base: base_url,
-            token,
-        }),
-        size: file.size,
-        uploaded_at: file.uploaded_at,
-    }
-}
-
-/// `{"file": …}`, the answer of every endpoint that returns one file.
-#[derive(Serialize)]
-pub struct FileBody<'a> {
-    pub file: FileJson<'a>,
-}
-
-/// `{"files": [file, …]}`, the file list.
-#[derive(Serialize)]
-pub struct FilesBody<'a> {
-    pub files: FileList<'a>,
-}
-
 /// `{"users": [user + storage, …]}`, the admin's account list.
 #[derive(Serialize)]
 pub struct UsersBody<'a> {
     pub users: UserList<'a>,
-}
-
-/// `[file, …]`, written straight from the rows.
-pub struct FileList<'a> {
-    pub files: &'a [FileRow],
-    pub base_url: &'a str,
-}
-
-impl Serialize for FileList<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.files.iter().map(|f| file_json(f, self.base_url)))
-    }
 }
 
 /// `[user + storage, …]`, written straight from the rows.
@@ -195,18 +136,6 @@ impl Serialize for AvatarUrl {
         buf[PREFIX.len() + ID..].copy_from_slice(SUFFIX);
         // ASCII throughout: the prefix, the suffix and a hyphenated UUID.
         serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
-    }
-}
-
-/// `{base_url}/s/{token}`.
-struct ShareUrl<'a> {
-    base: &'a str,
-    token: &'a str,
-}
-
-impl Serialize for ShareUrl<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{}/s/{}", self.base, self.token))
     }
 }
 

@@ -1,14 +1,16 @@
 //! Public share links: a random token in the URL that reveals neither the user nor the
 //! file id, dies when revoked, and is throttled against guessing.
 
+use hyper::StatusCode;
+
 use crate::api::content;
+use crate::api::file_json::file_response;
 use crate::api::files::file_for;
-use crate::api::{FileBody, file_json};
 use crate::app::App;
 use crate::auth::{Caller, random_base64url};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::http::{Request, Response, no_content, ok_json, query};
+use crate::http::{Request, Response, no_content, query};
 
 /// 32 random bytes, base64url: 43 characters.
 const TOKEN_LEN: usize = 43;
@@ -22,9 +24,7 @@ pub async fn share(app: &App, caller: Caller, req: Request, id: &str) -> Result<
         .share_file(file.id, token, Timestamp::now())
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(ok_json(FileBody {
-        file: file_json(&file, &app.base_url(&req)),
-    }))
+    Ok(file_response(StatusCode::OK, &file, &app.base_url(&req)))
 }
 
 /// `DELETE /api/files/{id}/share`: the public link dies at once.

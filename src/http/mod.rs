@@ -53,6 +53,11 @@ pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, body.to_vec())
         }
     };
+    json_bytes_response(status, bytes)
+}
+
+/// `bytes`, which must be JSON, as the body of an API answer.
+pub fn json_bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = hyper::Response::new(full(bytes));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -90,8 +90,10 @@ fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
 }
 
 fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<uuid::Uuid> {
-    let text: String = row.get(idx)?;
-    uuid::Uuid::parse_str(&text).map_err(|e| {
+    // Borrowed from SQLite's row: a listing parses two ids a row, and an owned String
+    // each was a malloc and a copy for nothing.
+    let text = row.get_ref(idx)?.as_str()?;
+    uuid::Uuid::parse_str(text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
     })
 }
