@@ -139,7 +139,7 @@ impl Error {
             Error::TooLarge(message) => ("too_large", message.clone()),
             Error::RequestTimeout => (
                 "request_timeout",
-                "the request body stopped arriving; send the request again".into(),
+                "the request stopped arriving before it was complete; send it again".into(),
             ),
             Error::UnsupportedMediaType(message) => ("unsupported_media_type", message.clone()),
             Error::RangeNotSatisfiable { size } => (
@@ -161,18 +161,13 @@ impl Error {
         }
     }
 
-    /// The JSON error response: `{"error": {"code", "message", "field"?, "fields"?}}`.
-    pub fn into_response(self) -> Response {
-        match &self {
-            Error::Internal(detail) => log::error!("internal error: {detail}"),
-            Error::Unavailable(detail) => log::warn!("database unavailable: {detail}"),
-            _ => {}
-        }
+    /// `{"error": {"code", "message", "field"?, "fields"?}}`.
+    fn body(&self) -> Value {
         let (code, message) = self.code_and_message();
         let mut error = Map::new();
         error.insert("code".into(), json!(code));
         error.insert("message".into(), json!(message));
-        match &self {
+        match self {
             Error::Invalid(fields) => {
                 if let Some((first, _)) = fields.first() {
                     error.insert("field".into(), json!(first));
@@ -190,7 +185,34 @@ impl Error {
             }
             _ => {}
         }
-        let mut response = json_response(self.status(), &json!({ "error": error }));
+        json!({ "error": error })
+    }
+
+    /// The error as a whole HTTP/1.1 response that ends the connection, for where hyper
+    /// has no request to answer through: a request head that never finished arriving.
+    pub fn raw_http_response(&self) -> Vec<u8> {
+        let status = self.status();
+        let body = self.body().to_string();
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
+             x-content-type-options: nosniff\r\nreferrer-policy: no-referrer\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body.as_bytes());
+        out
+    }
+
+    /// The JSON error response: `{"error": {"code", "message", "field"?, "fields"?}}`.
+    pub fn into_response(self) -> Response {
+        match &self {
+            Error::Internal(detail) => log::error!("internal error: {detail}"),
+            Error::Unavailable(detail) => log::warn!("database unavailable: {detail}"),
+            _ => {}
+        }
+        let mut response = json_response(self.status(), &self.body());
         let headers = response.headers_mut();
         match self {
             Error::TooManyRequests { retry_after_secs } => {

@@ -13,7 +13,7 @@ use hyper::header::{
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -48,7 +48,7 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
     let app = Arc::new(app);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let trimmer = tokio::spawn(memory::trim_when_quiet(stop_rx.clone()));
-    let reaper = tokio::spawn(Reaper::new(&app).run(stop_rx));
+    let reaper = tokio::spawn(Reaper::new(&app).run(stop_rx.clone()));
 
     // Scripts and tests read the first line to learn the port; logs go to stderr.
     for line in announce::lines(local) {
@@ -81,7 +81,6 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
     // as a connection ends. Accepting only to answer 503 would spend the very descriptors
     // the limit protects, and a client that waits a moment gets its answer anyway.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
     loop {
         let slot = tokio::select! {
@@ -115,11 +114,9 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
                 });
                 let conn = builder
                     .serve_connection(TokioIo::new(LingeringStream::new(stream)), service);
-                let conn = graceful.watch(conn);
+                let stop = stop_rx.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        log::debug!("connection from {peer}: {e}");
-                    }
+                    drive(conn, stop, peer).await;
                     drop(slot);
                 });
             }
@@ -134,13 +131,49 @@ pub async fn serve(app: App, socket: Option<std::net::TcpListener>) -> Result<()
     systemd::stopping();
     drop(listener);
     let _ = stop_tx.send(true);
+    // Every connection holds a slot until it ends: all of them back means all finished.
+    let all_slots = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     tokio::select! {
-        _ = graceful.shutdown() => log::info!("all requests finished"),
+        _ = slots.acquire_many(all_slots) => log::info!("all requests finished"),
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => log::warn!("gave up waiting for requests in flight"),
     }
     let _ = reaper.await;
     let _ = trimmer.await;
     Ok(())
+}
+
+/// Serves one connection until it ends, or, once the server is stopping, until its
+/// request in flight is answered.
+async fn drive<S>(
+    mut conn: http1::Connection<TokioIo<LingeringStream>, S>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    peer: std::net::SocketAddr,
+) where
+    S: hyper::service::HttpService<Incoming, ResBody = Body>,
+{
+    let result = tokio::select! {
+        result = &mut conn => result,
+        // The guard `wait_for` returns must not live across the await below.
+        _ = async { stop.wait_for(|stopping| *stopping).await.is_ok() } => {
+            std::pin::Pin::new(&mut conn).graceful_shutdown();
+            (&mut conn).await
+        }
+    };
+    let Err(e) = result else { return };
+    log::debug!("connection from {peer}: {e}");
+    // hyper closes a connection whose request head did not finish within
+    // --header-timeout without a word. A client that sent part of a head deserves to
+    // know why (an idle keep-alive connection, with nothing read, is just closed).
+    let parts = conn.into_parts();
+    if e.is_timeout() && !parts.read_buf.is_empty() {
+        let mut io = parts.io.into_inner();
+        let response = Error::RequestTimeout.raw_http_response();
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            io.write_all(&response).await?;
+            io.shutdown().await
+        })
+        .await;
+    }
 }
 
 async fn listen(

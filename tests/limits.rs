@@ -97,7 +97,7 @@ fn head_larger_than_max_header_size_is_431() {
 }
 
 #[test]
-fn a_head_not_finished_within_header_timeout_is_cut_off() {
+fn a_head_not_finished_within_header_timeout_is_408() {
     let server = Server::start_with(&["--header-timeout", "1s"]);
     let mut slow = connect(&server);
     slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
@@ -105,14 +105,34 @@ fn a_head_not_finished_within_header_timeout_is_cut_off() {
     let started = Instant::now();
     // The half-sent head holds no one else up.
     others_are_served(&server);
-    // hyper closes the connection without an answer: there is no request to answer.
-    let got = read_all(&mut slow);
+    let response = read_all(&mut slow);
     let waited = started.elapsed();
-    assert_eq!(got, "", "no response to a head that never ended");
+    let (status, body) = status_and_json(&response);
+    assert_eq!(status, 408, "{response}");
+    assert_eq!(body.expect("JSON")["error"]["code"], "request_timeout");
+    assert!(
+        response.to_ascii_lowercase().contains("connection: close"),
+        "{response}"
+    );
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_header_timeout_without_an_answer() {
+    let server = Server::start_with(&["--header-timeout", "1s"]);
+    let mut idle = connect(&server);
+    let started = Instant::now();
+    // Nothing was asked, so there is nothing to answer: a plain close, as nginx does.
+    assert_eq!(read_all(&mut idle), "");
+    let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
         "closed after {waited:?}"
     );
+    others_are_served(&server);
 }
 
 /// Starts `method path` with `headers` and a `Content-Length` of `length`, sends the
