@@ -62,9 +62,10 @@ pub fn limit_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn limit_arenas() {}
 
+/// Hands the allocator's free pages back to the system, now.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn trim() {
+pub fn trim() {
     // SAFETY: malloc_trim takes no pointers and only walks glibc's own free lists under
     // its arena locks; it may be called from any thread at any time.
     unsafe {
@@ -74,4 +75,4 @@ fn trim() {
 
 /// Other C libraries (musl) keep less in reserve and have no `malloc_trim`.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
+pub fn trim() {}

@@ -154,7 +154,9 @@ mod tests {
             content_type: "text/plain".to_string(),
             comment: comment.to_string(),
             uploaded_at: Timestamp(seed as i64 * 7_919_000 - 1_000_000),
-            last_downloaded_at: seed.is_multiple_of(2).then_some(Timestamp(seed as i64 * 1_000)),
+            last_downloaded_at: seed
+                .is_multiple_of(2)
+                .then_some(Timestamp(seed as i64 * 1_000)),
             share_token: share.map(str::to_string),
             shared_at: None,
             missing_since: seed.is_multiple_of(3).then_some(Timestamp(5)),

@@ -4,21 +4,31 @@
 //! own connection and leaving a malloc arena behind: `GET /api/me` at 16 connections ended
 //! with 64 threads and 26 MiB resident. Here the threads, the connections and their page
 //! caches are bounded, and a connection's prepared statements stay warm.
+//!
+//! After a burst the extra threads go again: a worker that has had no job for `IDLE`
+//! closes its connection and ends, down to the last one, which keeps its connection but
+//! hands its page cache back. Six warm connections held 2 MiB of page cache and as much
+//! again in stacks and statements on a server that had gone quiet.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
+use crate::memory;
 
 /// SQLite reads use the CPU and WAL serializes writes anyway, so a few threads keep two
 /// cores busy; a few more let reads go on while one thread waits on a commit's fsync.
 const MAX_WORKERS: usize = 6;
+
+/// How long a worker waits for a job before it ends (or, the last one, shrinks).
+const IDLE: Duration = Duration::from_secs(1);
 
 /// A call, given its connection or the error that kept it from having one.
 type Job = Box<dyn FnOnce(Result<&mut Connection>) + Send>;
@@ -105,15 +115,46 @@ impl Workers {
 
 impl Shared {
     fn work(&self, mut conn: Option<Connection>) {
+        let mut last_job = Instant::now();
+        // Whether this worker has shrunk since its last job: then it waits without end.
+        let mut shrunk = false;
         loop {
             self.waiting.fetch_add(1, Ordering::AcqRel);
-            let job = match self.queue.lock() {
-                Ok(queue) => queue.recv(),
-                Err(_) => break,
+            let Ok(queue) = self.queue.lock() else { break };
+            // Workers queue for the lock while one waits on the channel, so the wait is
+            // measured from this worker's last job, not from when it got the lock: all
+            // the idle ones end about `IDLE` after the burst, not one `IDLE` after another.
+            let job = if shrunk {
+                queue.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                queue.recv_timeout(IDLE.saturating_sub(last_job.elapsed()))
             };
             self.waiting.fetch_sub(1, Ordering::AcqRel);
-            // All senders gone: the store was dropped.
-            let Ok(job) = job else { break };
+            let job = match job {
+                Ok(job) => job,
+                // All senders gone: the store was dropped.
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => match queue.try_recv() {
+                    // Sent just as the wait ended: take it rather than leave it behind.
+                    Ok(job) => job,
+                    Err(_) => {
+                        drop(queue);
+                        if self.retire() {
+                            drop(conn);
+                            // The server's own trim ran when requests stopped, before this.
+                            memory::trim();
+                            return;
+                        }
+                        if let Some(c) = &conn {
+                            let _ = c.release_memory();
+                        }
+                        memory::trim();
+                        shrunk = true;
+                        continue;
+                    }
+                },
+            };
+            drop(queue);
             if conn.is_none() {
                 match (self.open)(&self.path) {
                     Ok(c) => conn = Some(c),
@@ -130,7 +171,69 @@ impl Shared {
             if catch_unwind(AssertUnwindSafe(|| job(Ok(c)))).is_err() {
                 conn = None;
             }
+            last_job = Instant::now();
+            shrunk = false;
         }
         self.started.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counts this worker out unless it is the last one. A job sent meanwhile is safe:
+    /// `run` starts a worker when none is waiting, and the others are still there.
+    fn retire(&self) -> bool {
+        self.started
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n > 1).then_some(n - 1)
+            })
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(path: &Path) -> Result<Connection> {
+        Connection::open(path).map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    #[test]
+    fn after_a_burst_the_idle_workers_end_and_the_last_one_still_serves() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("workers.db");
+        let workers = Arc::new(Workers::new(path.clone(), open(&path).expect("open"), open));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            // Each job keeps its worker busy while the next arrives, so more start.
+            let mut jobs = Vec::new();
+            for _ in 0..4 {
+                let workers = workers.clone();
+                jobs.push(tokio::spawn(async move {
+                    workers
+                        .run(|_| {
+                            std::thread::sleep(Duration::from_millis(300));
+                            Ok(())
+                        })
+                        .await
+                }));
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+            for job in jobs {
+                job.await.expect("task").expect("job");
+            }
+        });
+        let busy = workers.shared.started.load(Ordering::Acquire);
+        assert!(busy > 1, "the burst started {busy} worker(s)");
+
+        std::thread::sleep(IDLE + Duration::from_millis(700));
+        assert_eq!(workers.shared.started.load(Ordering::Acquire), 1);
+
+        let one: i64 = runtime
+            .block_on(workers.run(|c| Ok(c.query_row("SELECT 1", [], |row| row.get(0))?)))
+            .expect("the last worker answers");
+        assert_eq!(one, 1);
     }
 }
