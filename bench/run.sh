@@ -439,6 +439,21 @@ if ((mycloud)); then
     # fresh GiB varies a lot from one minute to the next (dd with fsync here: 0.24 to
     # 1.9 GB/s), so one upload says more about the disk's mood than about the server.
     # Each extra copy is deleted at once; the first raw PUT stays for the downloads.
+    # The disk alone, the same way: each copy written with fsync, then deleted, so the
+    # upload figures can be read against what the disk gives at that moment.
+    log "the disk alone: dd $big_l with fsync, $up_runs times"
+    times=()
+    for ((i = 0; i < up_runs; i++)); do
+        sync
+        t0=$(date +%s.%N)
+        dd if="$big_file" of="$work/dd-probe.bin" bs=1M conv=fsync status=none
+        times+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
+        rm -f "$work/dd-probe.bin"
+    done
+    echo "    dd times (s): ${times[*]}" >>"$raw/transfers.txt"
+    my_dd=$(mbps "$big_bytes" "$(printf '%s\n' "${times[@]}" | median)")
+    log "  done ($(printf '%s ' "${times[@]}")s)"
+
     log "upload $big_l, raw PUT, $up_runs times"
     rss_begin "$srv_pid"
     times=()
@@ -599,6 +614,7 @@ if ((mycloud)); then
     row "download $par_n x $par_l in parallel, aggregate" "$(mb "$my_par")"
     row "upload $big_l, raw PUT (fsynced, median of $up_runs)" "$(mb "$my_put")" ">= 500 MB/s" "$(meets "$my_put" ge 500)"
     row "upload $big_l, multipart (fsynced, median of $up_runs)" "$(mb "$my_mp")" ">= 500 MB/s" "$(meets "$my_mp" ge 500)"
+    row "  (the disk alone: dd with fsync, median of $up_runs)" "$(mb "$my_dd"); PUT $(ratio "$my_put" "$my_dd")x, multipart $(ratio "$my_mp" "$my_dd")x of it"
     row "peak RSS during the raw PUT upload" "$(mib "$my_rss_put")" "<= 32 MiB" "$(meets "$(kib_to_mib "$my_rss_put")" le 32)"
     row "peak RSS during the multipart upload" "$(mib "$my_rss_mp")" "<= 32 MiB" "$(meets "$(kib_to_mib "$my_rss_mp")" le 32)"
     row "peak RSS during the $par_n parallel downloads" "$(mib "$my_rss_par")" "<= 32 MiB" "$(meets "$(kib_to_mib "$my_rss_par")" le 32)"
