@@ -37,7 +37,10 @@ pub enum Error {
     /// The row exists but its bytes are gone from disk.
     Gone,
     TooLarge(String),
-    /// The client stopped sending the request body for longer than `--body-idle-timeout`.
+    /// The request head is over `--max-header-size` or has more than `--max-headers`.
+    HeadersTooLarge(String),
+    /// The request stopped arriving: its head within `--header-timeout`, or its body for
+    /// longer than `--body-idle-timeout`.
     RequestTimeout,
     UnsupportedMediaType(String),
     RangeNotSatisfiable {
@@ -98,6 +101,7 @@ impl Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Gone => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -137,6 +141,7 @@ impl Error {
                 "the file's bytes are missing from the server's disk".into(),
             ),
             Error::TooLarge(message) => ("too_large", message.clone()),
+            Error::HeadersTooLarge(message) => ("headers_too_large", message.clone()),
             Error::RequestTimeout => (
                 "request_timeout",
                 "the request stopped arriving before it was complete; send it again".into(),
