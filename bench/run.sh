@@ -72,7 +72,7 @@ if ((quick)); then
 else
     big_mib=1024 par_mib=256 list_n=1000 wrk_secs=10 cold_runs=7
 fi
-par_n=8 dl_runs=5 up_runs=3 api_conns=16 small_conns=64
+par_n=8 dl_runs=5 up_runs=5 api_conns=16 small_conns=64
 big_bytes=$((big_mib * 1024 * 1024))
 par_bytes=$((par_mib * 1024 * 1024))
 small_bytes=1024
