@@ -199,7 +199,7 @@ uid=$(awk -F: '$1 == "mycloud" { print $3 }' "$root/etc/passwd")
 gid=$(awk -F: '$1 == "mycloud" { print $4 }' "$root/etc/passwd")
 
 mkdir -p "$root/var/lib"
-install -d -m 0750 -o "$uid" -g "$gid" "$data"
+install -d -m 0700 -o "$uid" -g "$gid" "$data"
 
 install -d -m 0755 "$conf_dir"
 if [ -e "$env_file" ]; then

@@ -443,7 +443,7 @@ fn install_upgrade_uninstall_and_purge_in_a_throwaway_root() {
         (0o640, 0, gid),
         "env file mode and owner"
     );
-    assert_eq!(mode(&data), 0o750);
+    assert_eq!(mode(&data), 0o700, "the data dir is for mycloud alone");
     assert_eq!(fs::metadata(&data).expect("data").gid(), gid);
     assert!(
         data.join("mycloud.db").is_file(),
