@@ -62,7 +62,7 @@ pub fn main() -> ExitCode {
         .enable_all()
         // Each download and upload holds a blocking thread; a burst of them leaves dozens
         // idle. Let those go after a second, not tokio's ten, with the memory they hold.
-        .thread_keep_alive(std::time::Duration::from_secs(1))
+        .thread_keep_alive(memory::BLOCKING_THREAD_KEEP_ALIVE)
         .build()
     {
         Ok(rt) => rt,

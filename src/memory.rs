@@ -19,6 +19,14 @@ use tokio::sync::watch;
 /// compare, so it can run often.
 const QUIET: Duration = Duration::from_millis(250);
 
+/// How long an idle blocking thread of tokio's lives on (tokio's default is ten seconds).
+pub const BLOCKING_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(1);
+
+/// Quiet ticks before the second trim: by then the blocking threads of the burst have
+/// exited and handed their thread caches back to the arenas, after the first trim.
+const TICKS_UNTIL_THREADS_GONE: u32 =
+    (BLOCKING_THREAD_KEEP_ALIVE.as_millis() / QUIET.as_millis()) as u32 + 2;
+
 static FINISHED: AtomicU64 = AtomicU64::new(0);
 
 /// Called as each response ends (sent, abandoned or failed).
@@ -26,11 +34,13 @@ pub fn request_finished() {
     FINISHED.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Trims once each time the server goes quiet after serving, until `stop` turns true.
+/// Trims each time the server goes quiet after serving, until `stop` turns true: once
+/// when requests stop, and once more when the threads they used have gone.
 pub async fn trim_when_quiet(mut stop: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(QUIET);
     let mut seen = FINISHED.load(Ordering::Relaxed);
-    let mut served_since_trim = false;
+    // Quiet ticks since the last request finished; `None` before the first one.
+    let mut quiet: Option<u32> = None;
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
@@ -39,10 +49,19 @@ pub async fn trim_when_quiet(mut stop: watch::Receiver<bool>) {
         let finished = FINISHED.load(Ordering::Relaxed);
         if finished != seen {
             seen = finished;
-            served_since_trim = true;
-        } else if served_since_trim {
-            served_since_trim = false;
-            trim();
+            quiet = Some(0);
+            continue;
+        }
+        if let Some(n) = quiet.as_mut() {
+            *n += 1;
+            match *n {
+                1 => trim(),
+                TICKS_UNTIL_THREADS_GONE => {
+                    trim();
+                    quiet = None;
+                }
+                _ => {}
+            }
         }
     }
 }

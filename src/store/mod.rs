@@ -15,6 +15,14 @@ pub use sqlite::backup as backup_sqlite;
 
 use crate::clock::Timestamp;
 use crate::config::DatabaseUrl;
+
+/// The newest migration in `migrations/` (the same in both folders). A database already
+/// at this version is not handed to refinery's runner at start: the runner parses every
+/// migration's name with a regex it then keeps for the life of the process (370 KiB of
+/// heap, and the regex engine's code paged in: 1.5 MiB of a 10.8 MiB idle RSS). Any
+/// other version, or none, goes through the runner as always. Each dialect's tests hold
+/// this equal to its newest embedded migration.
+const LATEST_MIGRATION: i32 = 4;
 use crate::error::{Error, Result};
 use crate::ids::{FileId, TokenHash, UserId};
 

@@ -20,8 +20,8 @@ use super::copy::{
     BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
 };
 use super::{
-    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, References, SessionUser,
-    Storage, User, UserWithStorage, last_admin,
+    BlobRef, FileChanges, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges,
+    References, SessionUser, Storage, User, UserWithStorage, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -310,6 +310,16 @@ async fn import_batch(tx: &Transaction<'_>, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
+/// The version refinery last applied; `None` on a new database (no history table yet).
+async fn schema_version(client: &tokio_postgres::Client) -> Option<i32> {
+    client
+        .query_one("SELECT MAX(version) FROM refinery_schema_history", &[])
+        .await
+        .ok()?
+        .try_get(0)
+        .ok()?
+}
+
 impl Postgres {
     /// Connects (one clear line when it cannot) and brings the schema up to date.
     pub async fn open(url: &str) -> Result<Postgres> {
@@ -320,12 +330,14 @@ impl Postgres {
             Error::Unavailable(format!("cannot connect to PostgreSQL at {target}: {why}"))
         })?;
         let client: &mut tokio_postgres::Client = &mut client;
-        embedded::migrations::runner()
-            .run_async(client)
-            .await
-            .map_err(|e| {
-                Error::Internal(format!("migrating PostgreSQL at {target}: {}", chain(&e)))
-            })?;
+        if schema_version(client).await != Some(LATEST_MIGRATION) {
+            embedded::migrations::runner()
+                .run_async(client)
+                .await
+                .map_err(|e| {
+                    Error::Internal(format!("migrating PostgreSQL at {target}: {}", chain(&e)))
+                })?;
+        }
         Ok(Postgres { pool })
     }
 
@@ -721,6 +733,16 @@ mod tests {
     use tokio_postgres::types::{FromSql, Type};
 
     use super::*;
+
+    #[test]
+    fn latest_migration_is_the_newest_embedded_one() {
+        let newest = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| i64::from(m.version()))
+            .max();
+        assert_eq!(newest, Some(i64::from(LATEST_MIGRATION)));
+    }
 
     #[test]
     fn timestamps_survive_timestamptz_to_the_millisecond() {

@@ -16,8 +16,8 @@ use super::copy::{
 };
 use super::sqlite_workers::Workers;
 use super::{
-    BlobRef, FileChanges, FileRow, NewSession, NewUser, ProfileChanges, References, SessionUser,
-    Storage, User, UserWithStorage, last_admin,
+    BlobRef, FileChanges, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges,
+    References, SessionUser, Storage, User, UserWithStorage, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -292,6 +292,17 @@ fn ensure_not_last_admin(conn: &Connection, user: &User) -> Result<()> {
     Ok(())
 }
 
+/// The version refinery last applied; `None` on a new database (no history table yet).
+fn schema_version(conn: &Connection) -> Option<i32> {
+    conn.query_row(
+        "SELECT MAX(version) FROM refinery_schema_history",
+        [],
+        |row| row.get(0),
+    )
+    .ok()
+    .flatten()
+}
+
 impl Sqlite {
     pub async fn open(path: &Path) -> Result<Sqlite> {
         let path = path.to_path_buf();
@@ -309,9 +320,11 @@ impl Sqlite {
                 .open(&path)
                 .map_err(|e| Error::Unavailable(format!("opening {}: {e}", path.display())))?;
             let mut conn = open_connection(&path)?;
-            embedded::migrations::runner()
-                .run(&mut conn)
-                .map_err(|e| Error::internal("migrating the SQLite database", e))?;
+            if schema_version(&conn) != Some(LATEST_MIGRATION) {
+                embedded::migrations::runner()
+                    .run(&mut conn)
+                    .map_err(|e| Error::internal("migrating the SQLite database", e))?;
+            }
             Ok(Sqlite {
                 workers: Arc::new(Workers::new(path, conn, open_connection)),
             })
@@ -825,6 +838,50 @@ mod tests {
     use rusqlite::StatementStatus;
 
     use super::*;
+
+    #[test]
+    fn latest_migration_is_the_newest_embedded_one() {
+        let newest = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| i64::from(m.version()))
+            .max();
+        assert_eq!(newest, Some(i64::from(LATEST_MIGRATION)));
+    }
+
+    /// Skipping the runner must not skip a migration: a database one version behind is
+    /// still brought up to date when it is opened.
+    #[tokio::test]
+    async fn a_database_behind_the_latest_migration_is_migrated_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mycloud.db");
+        drop(Sqlite::open(&path).await.expect("new database"));
+        let index_exists = |conn: &Connection| -> bool {
+            conn.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_by_owner'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap()
+                == 1
+        };
+        {
+            let conn = open_connection(&path).unwrap();
+            assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
+            // Undo the newest migration, as if the database came from the version before.
+            conn.execute_batch(
+                "DROP INDEX files_by_owner; \
+                 CREATE INDEX files_owner_id ON files (owner_id, uploaded_at); \
+                 DELETE FROM refinery_schema_history WHERE version = 4;",
+            )
+            .unwrap();
+            assert!(!index_exists(&conn));
+        }
+        drop(Sqlite::open(&path).await.expect("older database"));
+        let conn = open_connection(&path).unwrap();
+        assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
+        assert!(index_exists(&conn), "V4 ran again");
+    }
 
     /// A statement re-prepared on every call costs more than the query; `SESSION_USER`
     /// once was, for each new token. All on one connection: each database thread has its
