@@ -735,16 +735,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn latest_migration_is_the_newest_embedded_one() {
-        let newest = embedded::migrations::runner()
-            .get_migrations()
-            .iter()
-            .map(|m| i64::from(m.version()))
-            .max();
-        assert_eq!(newest, Some(i64::from(LATEST_MIGRATION)));
-    }
-
-    #[test]
     fn timestamps_survive_timestamptz_to_the_millisecond() {
         for ms in [0, 1, 999, 1_700_000_000_123, 4_102_444_800_001] {
             let mut wire = BytesMut::new();
