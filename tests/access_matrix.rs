@@ -260,17 +260,28 @@ impl World {
 }
 
 /// Moves every session of `user_id` back to the epoch, past both `--session-idle` and
-/// `--session-max-age`. (`Server::query` opens the database read-only.)
+/// `--session-max-age`. (`Server::query` opens a SQLite database read-only.)
 fn expire_sessions(server: &Server, user_id: &str) {
-    let db = rusqlite::Connection::open(server.data_dir.join("mycloud.db")).expect("open db");
-    db.busy_timeout(std::time::Duration::from_secs(5))
-        .expect("busy timeout");
-    let changed = db
-        .execute(
-            "UPDATE sessions SET created_at = 0, last_seen_at = 0 WHERE user_id = ?1",
-            [user_id],
-        )
-        .expect("backdate sessions");
+    let changed = match current_backend() {
+        Backend::Sqlite => {
+            let db =
+                rusqlite::Connection::open(server.data_dir.join("mycloud.db")).expect("open db");
+            db.busy_timeout(std::time::Duration::from_secs(5))
+                .expect("busy timeout");
+            db.execute(
+                "UPDATE sessions SET created_at = 0, last_seen_at = 0 WHERE user_id = ?1",
+                [user_id],
+            )
+            .expect("backdate sessions")
+        }
+        Backend::Postgres => server
+            .query(&format!(
+                "UPDATE sessions SET created_at = 'epoch', last_seen_at = 'epoch' \
+                 WHERE user_id = '{user_id}' RETURNING user_id"
+            ))
+            .lines()
+            .count(),
+    };
     assert_eq!(changed, 1);
 }
 
@@ -297,7 +308,7 @@ fn operations(server: &Server) -> Vec<(String, String, String)> {
     found
 }
 
-#[test]
+both_backends!(every_operation_answers_every_caller_as_its_access_rule_says);
 fn every_operation_answers_every_caller_as_its_access_rule_says() {
     let world = World::build();
     let operations = operations(&world.server);
