@@ -435,12 +435,8 @@ if ((mycloud)); then
     lister_token=$(login lister)
     hdr=(-H "Authorization: Token $token")
 
-    # Uploads: $up_runs each, MB/s of the median time. The disk's speed at absorbing a
-    # fresh GiB varies a lot from one minute to the next (dd with fsync here: 0.24 to
-    # 1.9 GB/s), so one upload says more about the disk's mood than about the server.
-    # Each extra copy is deleted at once; the first raw PUT stays for the downloads.
-    # The disk alone, the same way: each copy written with fsync, then deleted, so the
-    # upload figures can be read against what the disk gives at that moment.
+    # The disk alone, as the uploads below are measured: each copy written with fsync,
+    # then deleted, so the upload figures can be read against what the disk gives then.
     log "the disk alone: dd $big_l with fsync, $up_runs times"
     times=()
     for ((i = 0; i < up_runs; i++)); do
@@ -454,6 +450,10 @@ if ((mycloud)); then
     my_dd=$(mbps "$big_bytes" "$(printf '%s\n' "${times[@]}" | median)")
     log "  done ($(printf '%s ' "${times[@]}")s)"
 
+    # Uploads: $up_runs each, MB/s of the median time. The disk's speed at absorbing a
+    # fresh GiB varies a lot from one minute to the next (dd with fsync here: 0.24 to
+    # 1.9 GB/s), so one upload says more about the disk's mood than about the server.
+    # Each extra copy is deleted at once; the first raw PUT stays for the downloads.
     log "upload $big_l, raw PUT, $up_runs times"
     rss_begin "$srv_pid"
     times=()
