@@ -2,13 +2,13 @@
 
 use std::net::IpAddr;
 
+use crate::auth::links::LinkSigner;
+use crate::auth::ratelimit::Limits;
 use crate::auth::{self, Caller, Hasher, SessionPolicy};
 use crate::blobs::Blobs;
 use crate::config::Config;
 use crate::error::Result;
 use crate::http::{self, Request};
-use crate::links::LinkSigner;
-use crate::ratelimit::Limits;
 use crate::store::Store;
 
 pub struct App {

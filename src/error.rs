@@ -1,13 +1,11 @@
-//! The one error type of the server and the single place where errors become HTTP
-//! responses. Handlers and the store return `Error`; nothing else builds error JSON.
+//! The one error type of the server: its status, code, message and JSON body. Handlers
+//! and the store return `Error`; nothing else builds error JSON. `http::error_response`
+//! turns it into a response (it needs the body type, and `http` stands on this leaf).
 
 use std::fmt;
 
 use hyper::StatusCode;
-use hyper::header::{HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value, json};
-
-use crate::http::{Response, json_response};
 
 /// Everything that can go wrong in a request, named by what went wrong.
 #[derive(Debug)]
@@ -167,7 +165,7 @@ impl Error {
     }
 
     /// `{"error": {"code", "message", "field"?, "fields"?}}`.
-    fn body(&self) -> Value {
+    pub fn body(&self) -> Value {
         let (code, message) = self.code_and_message();
         let mut error = Map::new();
         error.insert("code".into(), json!(code));
@@ -208,32 +206,6 @@ impl Error {
         .into_bytes();
         out.extend_from_slice(body.as_bytes());
         out
-    }
-
-    /// The JSON error response: `{"error": {"code", "message", "field"?, "fields"?}}`.
-    pub fn into_response(self) -> Response {
-        match &self {
-            Error::Internal(detail) => log::error!("internal error: {detail}"),
-            Error::Unavailable(detail) => log::warn!("database unavailable: {detail}"),
-            _ => {}
-        }
-        let mut response = json_response(self.status(), &self.body());
-        let headers = response.headers_mut();
-        match self {
-            Error::TooManyRequests { retry_after_secs } => {
-                headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
-            }
-            Error::RangeNotSatisfiable { size } => {
-                if let Ok(v) = HeaderValue::from_str(&crate::http::range::unsatisfied(size)) {
-                    headers.insert(hyper::header::CONTENT_RANGE, v);
-                }
-            }
-            Error::MethodNotAllowed(allow) => {
-                headers.insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-            }
-            _ => {}
-        }
-        response
     }
 }
 

@@ -6,37 +6,27 @@
 // `memory::limit_arenas`, `memory::trim` and `blobs::start_writeback`.
 #![deny(unsafe_code)]
 
-mod announce;
+// The groups, each a folder whose `mod.rs` says what lives there and what it may use
+// (docs/ARCHITECTURE.md draws them), then the shared leaves that import no group.
 mod api;
 mod app;
-mod assets;
 mod auth;
-mod backup;
 mod blobs;
-mod check;
-mod chunks;
 mod cli;
+mod http;
+mod jobs;
+mod server;
+mod store;
+
 mod clock;
 mod config;
 mod crash_hook;
 mod error;
-mod http;
 mod ids;
-mod linger;
-mod links;
 mod logging;
 mod memory;
-mod migrate_data;
-mod ratelimit;
-mod reaper;
-mod router;
-mod scan;
-mod server;
-mod store;
-mod systemd;
 mod units;
 mod validate;
-mod watcher;
 
 use std::process::ExitCode;
 
@@ -54,7 +44,7 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     // Before the runtime starts its threads: taking systemd's socket edits the environment.
-    let socket = match systemd::take_listener() {
+    let socket = match server::systemd::take_listener() {
         Ok(socket) => socket,
         Err(e) => return fail(&e),
     };

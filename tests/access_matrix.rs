@@ -1,5 +1,5 @@
 //! The access matrix, generated from the route table: every operation that the running
-//! server's `/api/openapi.json` lists (the unit test in `src/api/openapi.rs` holds that
+//! server's `/api/openapi.json` lists (the unit test in `src/server/router.rs` holds that
 //! document equal to the router's `ROUTES`) is called by every kind of caller, and must
 //! answer what its `x-access` rule says. A new route with a rule this file does not know,
 //! or one it does not know how to call, fails the test until it is taught.

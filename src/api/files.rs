@@ -10,6 +10,7 @@ use crate::api::file_json::{file_response, files_response};
 use crate::api::parse_id;
 use crate::app::App;
 use crate::auth::Caller;
+use crate::auth::links::LINK_LIFETIME;
 use crate::blobs::Upload;
 use crate::clock::Timestamp;
 use crate::crash_hook::crash_point;
@@ -18,7 +19,6 @@ use crate::http::{
     Request, RequestBody, Response, header_str, json::read_object, no_content, ok_json, query,
 };
 use crate::ids::{FileId, UserId};
-use crate::links::LINK_LIFETIME;
 use crate::store::{FileChanges, FileRow};
 use crate::validate::{self, FileName};
 

@@ -1,5 +1,7 @@
-//! The JSON API, one file per resource. Each handler reads like the spec: check access,
-//! validate, do it, answer. This file holds the JSON shapes shared between them.
+//! The api group: the JSON API, one file per resource. Each handler reads like the spec:
+//! check access, validate, do it, answer. This file holds the JSON shapes shared between
+//! them. May use: `app`, `auth`, `store`, `blobs`, `http` and the leaves; never `server`
+//! (the router calls in, never the reverse) and never SQL or paths on disk.
 
 pub mod admin;
 pub mod auth;

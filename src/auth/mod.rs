@@ -1,6 +1,13 @@
-//! Passwords, tokens and the `Caller`: the only proof, inside the server, that a request
-//! carries a live session. Handlers that need an account take a `Caller`, and only
-//! `authenticate` can make one.
+//! The auth group: who is calling and may they. This file holds passwords, tokens and the
+//! `Caller`; `links` signs short-lived content URLs; `ratelimit` throttles failures.
+//! May use: `store` and the leaves; never `api`, `server` or `blobs`.
+//!
+//! The `Caller` is the only proof, inside the server, that a request carries a live
+//! session. Handlers that need an account take a `Caller`, and only `authenticate` can
+//! make one.
+
+pub mod links;
+pub mod ratelimit;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -1,7 +1,14 @@
-//! The data dir on disk: `files/<user_id>/<file_id>`, `avatars/<user_id>/<name>`, `tmp/`.
+//! The blobs group: where file bytes live. Today the data dir (this file) and the buffers
+//! a transfer moves its bytes in (`chunks`); §15's S3 backend lands beside it, behind a
+//! small trait. May use: `http` (for the body type) and the leaves; never `store`: the
+//! database names blobs by id, blobs know nothing of rows.
+//!
+//! This file: `files/<user_id>/<file_id>`, `avatars/<user_id>/<name>`, `tmp/`.
 //! Paths are built from ids only, never from a user-supplied name. Writes go to `tmp/`,
 //! are fsynced, renamed into place and the directory fsynced; reads stream in large
 //! chunks from one blocking task per transfer.
+
+pub mod chunks;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -13,7 +20,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use tokio::sync::mpsc;
 
-use crate::chunks::ChunkBuffers;
+use crate::blobs::chunks::ChunkBuffers;
 use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::Body;

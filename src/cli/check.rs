@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use crate::app::App;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::reaper::{GRACE, Reaper};
-use crate::scan::{Scan, scan};
+use crate::jobs::reaper::{GRACE, Reaper};
+use crate::jobs::scan::{Scan, scan};
 
 /// Walks the data dir against the database (references first: see `scan::scan`).
 async fn scan_now(app: &App) -> Result<Scan> {
@@ -29,7 +29,7 @@ pub async fn command(app: &App, repair: bool) -> Result<ExitCode> {
         // No shortcut past the grace period: this may run beside a live server, where a
         // young unreferenced blob is an upload about to commit its row.
         let report = Reaper::new(app).reap_once(Timestamp::now(), false).await?;
-        crate::cli::print_reap(&report, false);
+        super::reap::print_reap(&report, false);
         println!();
     }
     let found = scan_now(app).await?;

@@ -10,11 +10,11 @@ use crate::error::Error;
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// A signed-link signer over a secret in `dir`, with ids as raw UUID bytes.
-pub struct LinkSigner(crate::links::LinkSigner);
+pub struct LinkSigner(crate::auth::links::LinkSigner);
 
 impl LinkSigner {
     pub fn load_or_create(dir: &Path) -> std::io::Result<LinkSigner> {
-        crate::links::LinkSigner::load_or_create(dir).map(LinkSigner)
+        crate::auth::links::LinkSigner::load_or_create(dir).map(LinkSigner)
     }
 
     pub fn sign(&self, file: [u8; 16], expires: i64) -> String {

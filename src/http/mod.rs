@@ -1,7 +1,9 @@
-//! Small HTTP helpers shared by handlers: the body and response types, JSON in and out
-//! with limits, query strings, and where a request came from.
+//! The http group: small HTTP helpers shared by handlers: the body and response types,
+//! JSON in and out with limits, query strings, where a request came from, ranges,
+//! content-disposition, and `Error` as a response. May use only the leaves.
 
 pub mod disposition;
+mod error_response;
 pub mod json;
 pub mod range;
 

@@ -20,9 +20,9 @@ use crate::blobs::Blobs;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::FileId;
-use crate::scan::{Scan, scan};
+use crate::jobs::scan::{Scan, scan};
+use crate::jobs::watcher;
 use crate::store::Store;
-use crate::watcher;
 
 /// Nothing younger than this is deleted. An upload renames its blob into `files/` just
 /// before its row commits, so for a moment a live upload looks exactly like an orphan;
@@ -284,7 +284,7 @@ fn delete(mut plan: Plan) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{Aged, ForeignFolder};
+    use crate::jobs::scan::{Aged, ForeignFolder};
 
     fn aged(path: &str, modified: Timestamp) -> Aged {
         Aged {

@@ -1,5 +1,16 @@
-//! The listener: accept connections, serve HTTP/1.1 on each, log one line per request,
+//! The server group: the listener (this file), the route table (`router`), the web app's
+//! files (`assets`), the lingering close (`linger`), what systemd hands us (`systemd`)
+//! and the addresses printed at start (`announce`). May use: `api`, `jobs` (it starts the
+//! reaper), `app`, `auth`, `http` and the leaves; nothing below imports it but `cli`.
+//!
+//! This file: accept connections, serve HTTP/1.1 on each, log one line per request,
 //! add the headers every response carries, and drain in-flight requests on shutdown.
+
+pub mod announce;
+pub mod assets;
+mod linger;
+pub mod router;
+pub mod systemd;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,16 +28,13 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::announce;
 use crate::app::App;
 use crate::config::Limits;
 use crate::error::Error;
 use crate::http::{Body, BodyState, Peer, Request, RequestBody, Response};
-use crate::linger::LingeringStream;
+use crate::jobs::reaper::Reaper;
 use crate::memory;
-use crate::reaper::Reaper;
-use crate::router;
-use crate::systemd;
+use linger::LingeringStream;
 
 /// How long in-flight requests may run after a stop signal before the process exits.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -4,7 +4,7 @@
 //!
 //! Authentication follows the table: an operation whose access rule needs an account gets
 //! its `Caller` from the dispatcher, so a route cannot forget it. `docs/openapi.json` names
-//! each operation's rule as `x-access`, and `api::openapi`'s test holds the two equal.
+//! each operation's rule as `x-access`, and the tests below hold the two equal.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,10 +14,10 @@ use serde_json::json;
 
 use crate::api::{admin, auth, content, files, me, openapi, parse_id, shares};
 use crate::app::App;
-use crate::assets;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::{Request, Response, ok_json};
+use crate::server::assets;
 
 /// Who may call an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -445,5 +445,70 @@ mod tests {
             Some(("/s/{token}", Some("")))
         );
         assert!(find("/api/me/").is_none());
+    }
+}
+
+#[cfg(test)]
+mod the_openapi_document {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::{Access, ROUTES};
+    use crate::api::openapi::DOCUMENT;
+
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    /// (METHOD, path, x-access) of every operation the document describes.
+    fn documented() -> BTreeSet<(String, String, String)> {
+        let doc: Value = serde_json::from_slice(DOCUMENT).expect("docs/openapi.json is JSON");
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut found = BTreeSet::new();
+        for (path, item) in paths {
+            for (key, operation) in item.as_object().expect("path item") {
+                if !METHODS.contains(&key.as_str()) {
+                    continue;
+                }
+                let access = operation["x-access"].as_str().unwrap_or_else(|| {
+                    panic!("{key} {path} has no x-access");
+                });
+                found.insert((key.to_uppercase(), path.clone(), access.to_string()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_document_describes_exactly_the_route_table() {
+        let table: BTreeSet<(String, String, String)> = ROUTES
+            .iter()
+            .flat_map(|route| {
+                route.operations.iter().map(|op| {
+                    let access = op.access.name().to_string();
+                    (op.method.to_string(), route.path.to_string(), access)
+                })
+            })
+            .collect();
+        let doc = documented();
+        let undocumented: Vec<_> = table.difference(&doc).collect();
+        let stale: Vec<_> = doc.difference(&table).collect();
+        assert!(
+            undocumented.is_empty() && stale.is_empty(),
+            "routes missing from docs/openapi.json: {undocumented:?}; \
+             operations in it that the router does not have: {stale:?}"
+        );
+    }
+
+    #[test]
+    fn every_access_rule_is_explained_in_the_document() {
+        let doc: Value = serde_json::from_slice(DOCUMENT).expect("JSON");
+        let explained = doc["info"]["x-access-rules"].as_object().expect("rules");
+        for access in Access::ALL {
+            assert!(explained.contains_key(access.name()), "{access:?}");
+        }
+        assert_eq!(explained.len(), Access::ALL.len());
     }
 }

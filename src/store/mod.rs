@@ -1,6 +1,7 @@
-//! The storage interface: what the server remembers about users, sessions and files,
+//! The store group: what the server remembers about users, sessions and files,
 //! independent of the SQL dialect. Handlers call `Store`; all SQL lives in the dialect
-//! modules (`sqlite.rs`, `postgres.rs`). The store knows nothing of HTTP.
+//! modules (`sqlite.rs`, `postgres.rs`), and `copy` moves rows between the two. May use
+//! only the leaves: the store knows nothing of HTTP, auth or blobs.
 
 mod copy;
 mod postgres;
