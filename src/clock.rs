@@ -54,6 +54,15 @@ impl Timestamp {
         )
     }
 
+    /// `(year, month, day, hour, minute, second)` in UTC, for formats with their own
+    /// date fields (a zip entry's modification time).
+    pub fn utc_parts(self) -> (i64, u32, u32, u32, u32, u32) {
+        let secs = self.secs();
+        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+        let in_day = secs.rem_euclid(86_400) as u32;
+        (year, month, day, in_day / 3600, in_day / 60 % 60, in_day % 60)
+    }
+
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-25T08:00:00.123Z`.
     pub fn rfc3339(self) -> String {
         self.write_rfc3339(&mut [0; RFC3339_MAX]).to_owned()

@@ -13,6 +13,8 @@ macro_rules! uuid_id {
 
         impl $name {
             /// A fresh time-ordered (v7) id: rows sort by creation and index well.
+            // Blob ids are taken from file ids, never made on their own.
+            #[allow(dead_code)]
             pub fn new() -> Self {
                 $name(Uuid::now_v7())
             }
@@ -35,6 +37,16 @@ macro_rules! uuid_id {
 
 uuid_id!(UserId);
 uuid_id!(FileId);
+uuid_id!(FolderId);
+// The name of a file's bytes in the blob store. It starts equal to the file's id and
+// changes when an upload replaces the bytes, so old and new bytes never share a name.
+uuid_id!(BlobId);
+
+impl From<FileId> for BlobId {
+    fn from(id: FileId) -> Self {
+        BlobId(id.0)
+    }
+}
 
 /// SHA-256 of a session token: what the database stores instead of the token.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -50,11 +50,12 @@ pub async fn send(app: &App, req: &Request, file: FileRow, inline: bool) -> Resu
     if file.missing_since.is_some() {
         return Err(Error::Gone);
     }
-    let path = app.blobs.file_path(file.owner_id, file.id);
+    let path = app.blobs.file_path(file.owner_id, file.blob_id);
     let blob = app.blobs.open_blob(path).await?.ok_or(Error::Gone)?;
     let on_disk = blob.metadata().map_err(disk_error)?.len();
-    // Files never change after upload: the id is a strong validator.
-    let etag = format!("\"{}\"", file.id);
+    // A blob never changes once written (replacing a file's bytes writes a new blob):
+    // its id is a strong validator.
+    let etag = format!("\"{}\"", file.blob_id);
     let last_modified = file.uploaded_at.http_date();
     let headers = req.headers();
 

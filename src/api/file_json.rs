@@ -1,6 +1,6 @@
 //! The `file` JSON shape, written by hand:
-//! `{comment, content_type, id, last_downloaded_at, missing?, name, owner_id, share_url,
-//! size, uploaded_at}`, `missing: true` only once the reaper found the bytes gone (absent
+//! `{comment, content_type, folder_id, id, last_downloaded_at, missing?, name, owner_id,
+//! share_url, size, uploaded_at}`, `missing: true` only once the reaper found the bytes gone (absent
 //! otherwise, so clients that never heard of it see the same shape).
 //!
 //! Not derived with serde because of `GET /api/files`: a listing of 1,000 files is 17,000
@@ -24,9 +24,46 @@ pub fn file_response(status: StatusCode, file: &FileRow, base_url: &str) -> Resp
     json_bytes_response(status, file_body(file, base_url))
 }
 
-/// `{"files": [file, …]}`, the file list.
-pub fn files_response(files: &[FileRow], base_url: &str) -> Response {
-    json_bytes_response(StatusCode::OK, files_body(files, base_url))
+/// `{"files": [file, …], "next_cursor": …}`, a page of the flat file list.
+pub fn files_response(files: &[FileRow], next_cursor: Option<&str>, base_url: &str) -> Response {
+    let mut out = files_body(files, base_url);
+    out.pop();
+    out.extend_from_slice(b",\"next_cursor\":");
+    write_opt_str(&mut out, next_cursor);
+    out.push(b'}');
+    json_bytes_response(StatusCode::OK, out)
+}
+
+/// `[file, …]`, each with `extra(i)` (a JSON member such as `"path":[…]`) if any.
+pub fn write_files(
+    out: &mut Vec<u8>,
+    files: &[FileRow],
+    base_url: &str,
+    mut extra: impl FnMut(usize) -> Option<Vec<u8>>,
+) {
+    out.reserve(files.len() * ESTIMATED_SIZE + 2);
+    out.push(b'[');
+    for (i, file) in files.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_file(out, file, base_url);
+        if let Some(member) = extra(i) {
+            out.pop();
+            out.push(b',');
+            out.extend_from_slice(&member);
+            out.push(b'}');
+        }
+    }
+    out.push(b']');
+}
+
+/// `s` as a JSON string, or `null`.
+pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn file_body(file: &FileRow, base_url: &str) -> Vec<u8> {
@@ -40,14 +77,9 @@ fn file_body(file: &FileRow, base_url: &str) -> Vec<u8> {
 fn files_body(files: &[FileRow], base_url: &str) -> Vec<u8> {
     // Sized up front: grown by doubling, a 300 KB listing was copied a dozen times.
     let mut out = Vec::with_capacity(files.len() * ESTIMATED_SIZE + 16);
-    out.extend_from_slice(b"{\"files\":[");
-    for (i, file) in files.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_file(&mut out, file, base_url);
-    }
-    out.extend_from_slice(b"]}");
+    out.extend_from_slice(b"{\"files\":");
+    write_files(&mut out, files, base_url, |_| None);
+    out.push(b'}');
     out
 }
 
@@ -59,6 +91,11 @@ fn write_file(out: &mut Vec<u8>, file: &FileRow, base_url: &str) {
     write_str(out, &file.comment);
     out.extend_from_slice(b",\"content_type\":");
     write_str(out, &file.content_type);
+    out.extend_from_slice(b",\"folder_id\":");
+    match file.folder_id {
+        Some(folder) => write_id(out, folder.0),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"id\":");
     write_id(out, file.id.0);
     out.extend_from_slice(b",\"last_downloaded_at\":");
@@ -124,13 +161,14 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::ids::{FileId, UserId};
+    use crate::ids::{BlobId, FileId, FolderId, UserId};
 
     /// What serde_json makes of the same values, field by field: the oracle.
     fn expected(file: &FileRow, base_url: &str) -> Value {
         let mut object = json!({
             "comment": file.comment,
             "content_type": file.content_type,
+            "folder_id": file.folder_id.map(|f| f.0.to_string()),
             "id": file.id.0.to_string(),
             "last_downloaded_at": file.last_downloaded_at.map(Timestamp::rfc3339),
             "name": file.name,
@@ -149,6 +187,10 @@ mod tests {
         FileRow {
             id: FileId(Uuid::from_u64_pair(seed, !seed)),
             owner_id: UserId(Uuid::from_u64_pair(!seed, seed)),
+            folder_id: seed
+                .is_multiple_of(4)
+                .then_some(FolderId(Uuid::from_u64_pair(seed, seed))),
+            blob_id: BlobId(Uuid::from_u64_pair(seed, !seed)),
             name: name.to_string(),
             size: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (seed % 64),
             content_type: "text/plain".to_string(),

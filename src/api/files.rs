@@ -1,13 +1,15 @@
-//! A user's files: list, upload (multipart and raw), read, rename and comment, delete,
-//! and signed content links.
+//! A user's files: list, upload (multipart and raw) into a folder, read, rename, comment
+//! and move, delete, and signed content links.
 
 use bytes::Bytes;
 use http_body_util::{BodyDataStream, BodyExt};
 use hyper::StatusCode;
 use serde_json::json;
 
+use crate::api::cursor::{self, Scope};
 use crate::api::file_json::{file_response, files_response};
-use crate::api::parse_id;
+use crate::api::folders::{MAX_LIMIT, PageRequest, destination};
+use crate::api::{owner_for, parse_id};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::auth::links::LINK_LIFETIME;
@@ -18,28 +20,12 @@ use crate::error::{Error, Result};
 use crate::http::{
     Request, RequestBody, Response, header_str, json::read_object, no_content, ok_json, query,
 };
-use crate::ids::{FileId, UserId};
-use crate::store::{FileChanges, FileRow};
+use crate::ids::{BlobId, FileId, FolderId, UserId};
+use crate::store::{After, FileChanges, FileRow, OnConflict, SortValue, Stored};
 use crate::validate::{self, FileName};
 
 /// A multipart `comment` part is small text; anything bigger is an attack or a mistake.
 const MAX_COMMENT_PART: u64 = 16 * 1024;
-
-/// Whose files a request acts on: the caller's, or with `?user=` (admins only) another's.
-async fn owner_for(app: &App, caller: &Caller, req: &Request) -> Result<UserId> {
-    let Some(param) = query(req).remove("user") else {
-        return Ok(caller.user().id);
-    };
-    let id: UserId = param
-        .parse()
-        .map_err(|_| Error::invalid("user", "must be a user id"))?;
-    if id == caller.user().id {
-        return Ok(id);
-    }
-    caller.require_admin()?;
-    app.store.user(id).await?.ok_or(Error::NotFound)?;
-    Ok(id)
-}
 
 /// The file if the caller may see it; someone else's file is as absent as a missing one.
 pub async fn file_for(app: &App, caller: &Caller, id: &str) -> Result<FileRow> {
@@ -51,12 +37,79 @@ pub async fn file_for(app: &App, caller: &Caller, id: &str) -> Result<FileRow> {
     Ok(file)
 }
 
-/// `GET /api/files[?user=]`.
+/// `GET /api/files[?user=]`: every file of the account, newest first, a page at a time
+/// (`limit`, default and at most 1,000; `cursor`).
 pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
-    let base = app.base_url(&req);
-    let files = app.store.files_of(owner).await?;
-    Ok(files_response(&files, &base))
+    let page = PageRequest::from_query(&req, MAX_LIMIT)?;
+    let scope = Scope {
+        listing: "files".into(),
+        within: owner.to_string(),
+        sort: String::new(),
+    };
+    let after = match page.cursor.as_deref() {
+        None => None,
+        Some(c) => match cursor::decode(&app.signer, &scope, c)? {
+            After::File {
+                key: SortValue::Int(millis),
+                id,
+            } => Some((Timestamp(millis), FileId(id))),
+            _ => return Err(Error::invalid("cursor", "is not a cursor of this listing")),
+        },
+    };
+    let (files, next) = app.store.files_page(owner, after, page.limit).await?;
+    let next = next.map(|(time, id)| {
+        let after = After::File {
+            key: SortValue::Int(time.millis()),
+            id: id.0,
+        };
+        cursor::encode(&app.signer, &scope, &after)
+    });
+    Ok(files_response(&files, next.as_deref(), &app.base_url(&req)))
+}
+
+/// Where an upload goes and what it does on a name clash: `folder_id` (none, or `root`:
+/// the root) and `on_conflict` from the query, checked before any byte is read.
+struct Placement {
+    owner: UserId,
+    folder: Option<FolderId>,
+    on_conflict: OnConflict,
+}
+
+async fn placement(app: &App, caller: &Caller, req: &Request) -> Result<Placement> {
+    let owner = owner_for(app, caller, req).await?;
+    let params = query(req);
+    let folder = destination(app, owner, "folder_id", params.get("folder_id").map(String::as_str))
+        .await?;
+    let on_conflict = match params.get("on_conflict").map(String::as_str) {
+        None | Some("fail") => OnConflict::Fail,
+        Some("rename") => OnConflict::Rename,
+        Some("replace") => OnConflict::Replace,
+        Some(_) => {
+            return Err(Error::invalid(
+                "on_conflict",
+                "must be fail, rename or replace",
+            ));
+        }
+    };
+    Ok(Placement {
+        owner,
+        folder,
+        on_conflict,
+    })
+}
+
+/// With `on_conflict=fail`, a name already taken is refused before the bytes are sent.
+async fn refuse_taken_name(app: &App, placement: &Placement, name: &FileName) -> Result<()> {
+    if placement.on_conflict == OnConflict::Fail
+        && app
+            .store
+            .name_in_use(placement.owner, placement.folder, name.as_str())
+            .await?
+    {
+        return Err(crate::store::name_taken());
+    }
+    Ok(())
 }
 
 pub fn declared_length(req: &Request) -> Option<u64> {
@@ -91,9 +144,10 @@ pub async fn next_data(body: &mut RequestBody) -> Result<Option<Bytes>> {
     }
 }
 
-/// `PUT /api/files?name=…&comment=…[&user=]`: the raw body is the file.
+/// `PUT /api/files?name=…&comment=…[&folder_id=…][&on_conflict=…][&user=]`: the raw
+/// body is the file.
 pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Response> {
-    let owner = owner_for(app, &caller, &req).await?;
+    let placement = placement(app, &caller, &req).await?;
     let mut params = query(&req);
     let name = params
         .remove("name")
@@ -102,6 +156,7 @@ pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Respo
     let comment = params.remove("comment").unwrap_or_default();
     validate::comment(&comment).map_err(|m| Error::invalid("comment", m))?;
     check_declared_length(app, &req)?;
+    refuse_taken_name(app, &placement, &name).await?;
     let client_type = header_str(req.headers(), hyper::header::CONTENT_TYPE).map(str::to_string);
     let base = app.base_url(&req);
 
@@ -110,12 +165,13 @@ pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Respo
     while let Some(data) = next_data(&mut body).await? {
         upload.write(&data).await?;
     }
-    store_upload(app, owner, name, comment, client_type, upload, &base).await
+    store_upload(app, placement, name, comment, client_type, upload, &base).await
 }
 
-/// `POST /api/files[?user=]`: multipart with a `file` part and an optional `comment`.
+/// `POST /api/files[?folder_id=…][&on_conflict=…][&user=]`: multipart with a `file`
+/// part and an optional `comment`.
 pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result<Response> {
-    let owner = owner_for(app, &caller, &req).await?;
+    let placement = placement(app, &caller, &req).await?;
     let content_type = header_str(req.headers(), hyper::header::CONTENT_TYPE).unwrap_or("");
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         Error::UnsupportedMediaType("send multipart/form-data, or PUT the raw bytes".into())
@@ -145,6 +201,7 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
             .file_name()
             .ok_or_else(|| Error::invalid("file", "the file part needs a filename"))?;
         let name = FileName::parse(name).map_err(|m| Error::invalid("name", m))?;
+        refuse_taken_name(app, &placement, &name).await?;
         let client_type = field.content_type().map(|m| m.to_string());
         let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
         while let Some(data) = field.chunk().await.map_err(multipart_error)? {
@@ -155,7 +212,7 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
     validate::comment(&comment).map_err(|m| Error::invalid("comment", m))?;
     let (name, client_type, upload) =
         received.ok_or_else(|| Error::invalid("file", "is required"))?;
-    store_upload(app, owner, name, comment, client_type, upload, &base).await
+    store_upload(app, placement, name, comment, client_type, upload, &base).await
 }
 
 fn multipart_error(e: multer::Error) -> Error {
@@ -171,10 +228,11 @@ fn multipart_error(e: multer::Error) -> Error {
 }
 
 /// Finishes an upload durably, then records it: fsync, rename, fsync the folder, and only
-/// then the row. If the row cannot be written the bytes go too.
+/// then the row. If the row cannot be written the bytes go too; if it replaced a file's
+/// bytes, the old ones go after the commit. 201 for a new file, 200 for a replaced one.
 async fn store_upload(
     app: &App,
-    owner: UserId,
+    placement: Placement,
     name: FileName,
     comment: String,
     client_type: Option<String>,
@@ -182,12 +240,17 @@ async fn store_upload(
     base: &str,
 ) -> Result<Response> {
     let finished = upload.finish().await?;
+    let owner = placement.owner;
+    // A new file's blob is named by its id, as every file's was before replace existed.
     let id = FileId::new();
+    let blob = BlobId::from(id);
     let size = finished.size;
-    app.blobs.commit_file(finished, owner, id).await?;
+    app.blobs.commit_file(finished, owner, blob).await?;
     let row = FileRow {
         id,
         owner_id: owner,
+        folder_id: placement.folder,
+        blob_id: blob,
         content_type: content_type_for(name.as_str(), client_type.as_deref()),
         name: name.into_string(),
         size,
@@ -199,12 +262,26 @@ async fn store_upload(
         missing_since: None,
     };
     crash_point("before_commit");
-    if let Err(e) = app.store.insert_file(row.clone()).await {
-        app.blobs.remove_file(owner, id).await;
-        return Err(e);
-    }
+    let stored = match app.store.store_file(row, placement.on_conflict).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            app.blobs.remove_file(owner, blob).await;
+            return Err(match e {
+                Error::NotFound if placement.folder.is_some() => {
+                    Error::invalid("folder_id", "is not one of the account's folders")
+                }
+                other => other,
+            });
+        }
+    };
     crash_point("after_commit");
-    Ok(file_response(StatusCode::CREATED, &row, base))
+    Ok(match stored {
+        Stored::New(file) => file_response(StatusCode::CREATED, &file, base),
+        Stored::Replaced { file, old_blob } => {
+            app.blobs.remove_file(owner, old_blob).await;
+            file_response(StatusCode::OK, &file, base)
+        }
+    })
 }
 
 /// The type by the name's extension; else the client's, if it looks like a media type.
@@ -224,15 +301,21 @@ pub async fn get(app: &App, caller: Caller, req: Request, id: &str) -> Result<Re
     Ok(file_response(StatusCode::OK, &file, &app.base_url(&req)))
 }
 
-/// `PATCH /api/files/{id}`: `{name?, comment?}`.
+/// `PATCH /api/files/{id}`: `{name?, comment?, folder_id?}`; `folder_id: null` moves the
+/// file to the root.
 pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
     let file = file_for(app, &caller, id).await?;
     let base = app.base_url(&req);
     let mut body = read_object(req.into_body()).await?;
     let name = body.opt_str("name")?;
     let comment = body.opt_str("comment")?;
+    let folder = body.nullable_str("folder_id")?;
     body.finish()?;
     let mut changes = FileChanges::default();
+    if let Some(folder) = folder {
+        changes.folder =
+            Some(destination(app, file.owner_id, "folder_id", folder.as_deref()).await?);
+    }
     if let Some(name) = name {
         let name = FileName::parse(&name).map_err(|m| Error::invalid("name", m))?;
         changes.content_type = mime_guess::from_path(name.as_str())
@@ -247,7 +330,11 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
     let file = app
         .store
         .update_file(file.id, changes)
-        .await?
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::invalid("folder_id", "is not one of the account's folders"),
+            other => other,
+        })?
         .ok_or(Error::NotFound)?;
     Ok(file_response(StatusCode::OK, &file, &base))
 }
@@ -257,7 +344,7 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
 pub async fn delete(app: &App, caller: Caller, id: &str) -> Result<Response> {
     let file = file_for(app, &caller, id).await?;
     if let Some(gone) = app.store.delete_file(file.id).await? {
-        app.blobs.remove_file(gone.owner_id, gone.id).await;
+        app.blobs.remove_file(gone.owner_id, gone.blob_id).await;
     }
     Ok(no_content())
 }

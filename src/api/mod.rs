@@ -6,17 +6,24 @@
 pub mod admin;
 pub mod auth;
 pub mod content;
+pub mod cursor;
 pub mod file_json;
 pub mod files;
+pub mod folders;
 pub mod me;
 pub mod openapi;
+pub mod search;
 pub mod shares;
+pub mod zip;
 
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::app::App;
+use crate::auth::Caller;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::http::{Request, query};
 use crate::ids::UserId;
 use crate::store::{Storage, User, UserWithStorage};
 
@@ -144,4 +151,20 @@ impl Serialize for AvatarUrl {
 /// An id from a path segment; one that does not parse names nothing, so 404.
 pub fn parse_id<T: std::str::FromStr>(segment: &str) -> Result<T> {
     segment.parse().map_err(|_| Error::NotFound)
+}
+
+/// Whose files a request acts on: the caller's, or with `?user=` (admins only) another's.
+pub async fn owner_for(app: &App, caller: &Caller, req: &Request) -> Result<UserId> {
+    let Some(param) = query(req).remove("user") else {
+        return Ok(caller.user().id);
+    };
+    let id: UserId = param
+        .parse()
+        .map_err(|_| Error::invalid("user", "must be a user id"))?;
+    if id == caller.user().id {
+        return Ok(id);
+    }
+    caller.require_admin()?;
+    app.store.user(id).await?.ok_or(Error::NotFound)?;
+    Ok(id)
 }

@@ -24,7 +24,7 @@ use crate::blobs::chunks::ChunkBuffers;
 use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::Body;
-use crate::ids::{FileId, UserId};
+use crate::ids::{BlobId, UserId};
 
 /// Downloads read this much at a time: 256 KiB already streams at the loopback's
 /// 2.5–3 GB/s (64 KiB costs a third of that), and each transfer holds `BUFFERS` of them.
@@ -78,10 +78,10 @@ impl Blobs {
         self.root.join("tmp")
     }
 
-    pub fn file_path(&self, owner: UserId, file: FileId) -> PathBuf {
+    pub fn file_path(&self, owner: UserId, blob: BlobId) -> PathBuf {
         self.files_root()
             .join(owner.to_string())
-            .join(file.to_string())
+            .join(blob.to_string())
     }
 
     /// `name` is one we generated (`<uuid>.<ext>`), never the client's.
@@ -152,8 +152,8 @@ impl Blobs {
 
     /// Moves a finished upload to `files/<owner>/<file>` durably: rename, then fsync the
     /// folder (and its parent when the folder is new), so the name survives power loss.
-    pub async fn commit_file(&self, upload: Finished, owner: UserId, file: FileId) -> Result<()> {
-        let target = self.file_path(owner, file);
+    pub async fn commit_file(&self, upload: Finished, owner: UserId, blob: BlobId) -> Result<()> {
+        let target = self.file_path(owner, blob);
         self.commit(upload, target).await
     }
 
@@ -194,8 +194,8 @@ impl Blobs {
     }
 
     /// Removes a file's bytes after its row is gone; a missing file is fine.
-    pub async fn remove_file(&self, owner: UserId, file: FileId) {
-        let path = self.file_path(owner, file);
+    pub async fn remove_file(&self, owner: UserId, blob: BlobId) {
+        let path = self.file_path(owner, blob);
         remove_quietly(path).await;
     }
 
@@ -223,6 +223,17 @@ impl Blobs {
     }
 
     /// Opens a blob for reading; `None` when its bytes are gone.
+    /// A file's blob for reading on a blocking thread (a zip of many files reads them all
+    /// from one); `None` when it is not a regular file.
+    pub fn open_file_blocking(&self, owner: UserId, blob: BlobId) -> io::Result<Option<File>> {
+        match File::open(self.file_path(owner, blob)) {
+            Ok(f) if f.metadata()?.is_file() => Ok(Some(f)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn open_blob(&self, path: PathBuf) -> Result<Option<File>> {
         blocking(move || match File::open(&path) {
             Ok(f) if f.metadata()?.is_file() => Ok(Some(f)),

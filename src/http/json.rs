@@ -88,6 +88,17 @@ impl Fields {
             .ok_or_else(|| Error::invalid(name, "is required"))
     }
 
+    /// A field that may be set to null on purpose: `None` when absent, `Some(None)` for
+    /// `null` (a move to the root), `Some(Some(s))` for a string.
+    pub fn nullable_str(&mut self, name: &str) -> Result<Option<Option<String>>> {
+        match self.0.remove(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(s))),
+            Some(_) => Err(Error::invalid(name, "must be a string or null")),
+        }
+    }
+
     pub fn opt_bool(&mut self, name: &str) -> Result<Option<bool>> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(None),

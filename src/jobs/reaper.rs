@@ -19,7 +19,7 @@ use crate::auth::SessionPolicy;
 use crate::blobs::Blobs;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::ids::FileId;
+use crate::ids::{BlobId, FileId};
 use crate::jobs::scan::{Scan, scan};
 use crate::jobs::watcher;
 use crate::store::Store;
@@ -108,7 +108,7 @@ struct Plan {
     stale_temp_files: Vec<PathBuf>,
     orphans: Vec<PathBuf>,
     user_folders: Vec<PathBuf>,
-    to_mark: Vec<(FileId, PathBuf)>,
+    to_mark: Vec<(FileId, BlobId, PathBuf)>,
     already_marked: Vec<PathBuf>,
     to_unmark: Vec<(FileId, PathBuf)>,
 }
@@ -142,7 +142,7 @@ fn plan(scan: Scan, now: Timestamp) -> Plan {
             .collect(),
         orphans: orphans.into_iter().map(|f| f.path).collect(),
         user_folders,
-        to_mark: to_mark.into_iter().map(|m| (m.id, m.path)).collect(),
+        to_mark: to_mark.into_iter().map(|m| (m.id, m.blob, m.path)).collect(),
         already_marked: already.into_iter().map(|m| m.path).collect(),
         to_unmark: scan.restored,
     }
@@ -227,7 +227,8 @@ impl Reaper {
     }
 
     /// Marks rows whose bytes are gone and clears the mark of those whose bytes are back,
-    /// one short statement each. A row deleted since the scan is not reported.
+    /// one short statement each. A row deleted (or given new bytes) since the scan is not
+    /// reported.
     async fn update_marks(
         &self,
         plan: &Plan,
@@ -235,8 +236,8 @@ impl Reaper {
         dry_run: bool,
     ) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
         let mut missing = plan.already_marked.clone();
-        for (id, path) in &plan.to_mark {
-            if dry_run || self.store.mark_missing(*id, now).await? {
+        for (id, blob, path) in &plan.to_mark {
+            if dry_run || self.store.mark_missing(*id, *blob, now).await? {
                 missing.push(path.clone());
             }
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::blobs::Blobs;
 use crate::clock::Timestamp;
-use crate::ids::FileId;
+use crate::ids::{BlobId, FileId};
 use crate::store::References;
 
 /// A regular file or folder and when it last changed.
@@ -25,6 +25,8 @@ pub struct Aged {
 #[derive(Debug)]
 pub struct MissingBlob {
     pub id: FileId,
+    /// The blob the row named when it was read: a replace since then is not a loss.
+    pub blob: BlobId,
     pub path: PathBuf,
     pub marked: bool,
 }
@@ -63,7 +65,7 @@ pub fn scan(blobs: &Blobs, refs: &References) -> io::Result<Scan> {
     };
     let mut expected: HashSet<PathBuf> = HashSet::new();
     for b in &refs.blobs {
-        let path = blobs.file_path(b.owner_id, b.file_id);
+        let path = blobs.file_path(b.owner_id, b.blob_id);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => {
                 if m.len() != b.size {
@@ -75,6 +77,7 @@ pub fn scan(blobs: &Blobs, refs: &References) -> io::Result<Scan> {
             }
             _ => scan.missing.push(MissingBlob {
                 id: b.file_id,
+                blob: b.blob_id,
                 path: path.clone(),
                 marked: b.marked_missing,
             }),

@@ -12,7 +12,9 @@ use std::pin::Pin;
 use hyper::Method;
 use serde_json::json;
 
-use crate::api::{admin, auth, content, files, me, openapi, parse_id, shares};
+use crate::api::{
+    admin, auth, content, files, folders, me, openapi, parse_id, search, shares, zip,
+};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
@@ -107,6 +109,7 @@ enum OpenHandler {
     Login,
     FileContent,
     SharedContent,
+    FolderZip,
 }
 
 #[derive(Clone, Copy)]
@@ -127,6 +130,13 @@ enum CallerHandler {
     Link,
     Share,
     Unshare,
+    CreateFolder,
+    GetFolder,
+    PatchFolder,
+    DeleteFolder,
+    FolderContents,
+    FolderLink,
+    Search,
     ListUsers,
     PatchUser,
     DeleteUser,
@@ -238,6 +248,40 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        path: "/api/folders",
+        allow: "POST",
+        operations: &[op("POST", A::User, WithCaller(C::CreateFolder))],
+    },
+    Route {
+        path: "/api/folders/{id}",
+        allow: "GET, PATCH, DELETE",
+        operations: &[
+            op("GET", A::OwnerOrAdmin, WithCaller(C::GetFolder)),
+            op("PATCH", A::OwnerOrAdmin, WithCaller(C::PatchFolder)),
+            op("DELETE", A::OwnerOrAdmin, WithCaller(C::DeleteFolder)),
+        ],
+    },
+    Route {
+        path: "/api/folders/{id}/contents",
+        allow: "GET",
+        operations: &[op("GET", A::OwnerOrAdmin, WithCaller(C::FolderContents))],
+    },
+    Route {
+        path: "/api/folders/{id}/zip",
+        allow: "GET",
+        operations: &[op("GET", A::SignedLinkOrOwner, Open(O::FolderZip))],
+    },
+    Route {
+        path: "/api/folders/{id}/link",
+        allow: "POST",
+        operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::FolderLink))],
+    },
+    Route {
+        path: "/api/search",
+        allow: "GET",
+        operations: &[op("GET", A::User, WithCaller(C::Search))],
+    },
+    Route {
         path: "/api/admin/users",
         allow: "GET",
         operations: &[op("GET", A::Admin, WithCaller(C::ListUsers))],
@@ -339,6 +383,7 @@ fn open<'a>(app: &'a App, req: Request, handler: OpenHandler, param: &'a str) ->
         O::Login => Box::pin(auth::login(app, req)),
         O::FileContent => Box::pin(content::for_owner(app, req, param)),
         O::SharedContent => Box::pin(shares::public(app, req, param)),
+        O::FolderZip => Box::pin(zip::download(app, req, param)),
     }
 }
 
@@ -366,6 +411,13 @@ fn with_caller<'a>(
         C::Link => Box::pin(files::link(app, caller, req, id)),
         C::Share => Box::pin(shares::share(app, caller, req, id)),
         C::Unshare => Box::pin(shares::unshare(app, caller, id)),
+        C::CreateFolder => Box::pin(folders::create(app, caller, req)),
+        C::GetFolder => Box::pin(folders::get(app, caller, id)),
+        C::PatchFolder => Box::pin(folders::patch(app, caller, req, id)),
+        C::DeleteFolder => Box::pin(folders::delete(app, caller, id)),
+        C::FolderContents => Box::pin(folders::contents(app, caller, req, id)),
+        C::FolderLink => Box::pin(folders::link(app, caller, req, id)),
+        C::Search => Box::pin(search::search(app, caller, req)),
         C::ListUsers => Box::pin(admin::list_users(app, caller)),
         C::PatchUser => Box::pin(admin::patch_user(app, caller, req, id)),
         C::DeleteUser => Box::pin(admin::delete_user(app, caller, id)),

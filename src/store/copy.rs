@@ -1,7 +1,7 @@
 //! Rows in transit for `mycloud migrate-data`: what one dialect's export sends to the
 //! other's import, and the rules both sides share (an empty target, matching tallies).
 
-use super::{FileRow, User};
+use super::{FileRow, FolderRow, User};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{TokenHash, UserId};
@@ -23,10 +23,11 @@ pub struct SessionRecord {
 }
 
 /// Rows on their way from one database to another: all users, then all sessions, then
-/// all files (parents before children), then `End`.
+/// all folders (each after its parent), then all files, then `End`.
 pub enum Batch {
     Users(Vec<UserRecord>),
     Sessions(Vec<SessionRecord>),
+    Folders(Vec<FolderRow>),
     Files(Vec<FileRow>),
     /// The export is complete and sent this many rows; anything else is an aborted copy.
     End(Counts),
@@ -40,6 +41,7 @@ pub const BATCH_ROWS: usize = 1000;
 pub struct Counts {
     pub users: u64,
     pub sessions: u64,
+    pub folders: u64,
     pub files: u64,
 }
 
@@ -53,6 +55,7 @@ impl Counts {
         match batch {
             Batch::Users(rows) => self.users += rows.len() as u64,
             Batch::Sessions(rows) => self.sessions += rows.len() as u64,
+            Batch::Folders(rows) => self.folders += rows.len() as u64,
             Batch::Files(rows) => self.files += rows.len() as u64,
             Batch::End(_) => {}
         }
@@ -63,8 +66,8 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} sessions, {} files",
-            self.users, self.sessions, self.files
+            "{} users, {} sessions, {} folders, {} files",
+            self.users, self.sessions, self.folders, self.files
         )
     }
 }

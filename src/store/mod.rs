@@ -7,12 +7,17 @@ mod copy;
 mod postgres;
 mod sqlite;
 mod sqlite_workers;
+mod tree;
 
 use tokio::sync::mpsc;
 
 use copy::Batch;
 pub use copy::Counts;
 pub use sqlite::backup as backup_sqlite;
+pub use tree::{
+    After, FolderChanges, FolderRow, OnConflict, Order, PathEntry, Sort, SortValue, Stored,
+    TreeEntry, fold, name_taken,
+};
 
 use crate::clock::Timestamp;
 use crate::config::DatabaseUrl;
@@ -23,9 +28,9 @@ use crate::config::DatabaseUrl;
 /// heap, and the regex engine's code paged in: 1.4 MiB of a 10.8 MiB idle RSS). Any
 /// other version, or none, goes through the runner as always. A test holds this equal to
 /// the newest file in the migration folders.
-const LATEST_MIGRATION: i32 = 4;
+const LATEST_MIGRATION: i32 = 6;
 use crate::error::{Error, Result};
-use crate::ids::{FileId, TokenHash, UserId};
+use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
 #[derive(Clone, Debug)]
 pub struct User {
@@ -83,6 +88,10 @@ pub struct NewSession {
 pub struct FileRow {
     pub id: FileId,
     pub owner_id: UserId,
+    /// `None`: the file is at the account's root.
+    pub folder_id: Option<FolderId>,
+    /// The name of its bytes in the blob store.
+    pub blob_id: BlobId,
     pub name: String,
     pub size: u64,
     pub content_type: String,
@@ -99,6 +108,8 @@ pub struct FileRow {
 #[derive(Default)]
 pub struct FileChanges {
     pub name: Option<String>,
+    /// `Some(None)`: move to the root.
+    pub folder: Option<Option<FolderId>>,
     pub content_type: Option<String>,
     pub comment: Option<String>,
 }
@@ -114,6 +125,7 @@ pub struct ProfileChanges {
 pub struct BlobRef {
     pub owner_id: UserId,
     pub file_id: FileId,
+    pub blob_id: BlobId,
     pub size: u64,
     /// The row is marked missing.
     pub marked_missing: bool,
@@ -310,32 +322,10 @@ impl Store {
 
     // --- files -----------------------------------------------------------------------
 
-    /// Fails with `NotFound` when the owner no longer exists.
-    pub async fn insert_file(&self, file: FileRow) -> Result<()> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.insert_file(file).await,
-            Backend::Postgres(db) => db.insert_file(file).await,
-        }
-    }
-
     pub async fn file(&self, id: FileId) -> Result<Option<FileRow>> {
         match &self.backend {
             Backend::Sqlite(db) => db.file(id).await,
             Backend::Postgres(db) => db.file(id).await,
-        }
-    }
-
-    pub async fn files_of(&self, owner: UserId) -> Result<Vec<FileRow>> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.files_of(owner).await,
-            Backend::Postgres(db) => db.files_of(owner).await,
-        }
-    }
-
-    pub async fn update_file(&self, id: FileId, changes: FileChanges) -> Result<Option<FileRow>> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.update_file(id, changes).await,
-            Backend::Postgres(db) => db.update_file(id, changes).await,
         }
     }
 
@@ -390,11 +380,12 @@ impl Store {
     }
 
     /// Marks the file's bytes missing since `now` (an earlier mark stays); `false` when
-    /// the row is gone (deleted since the reaper read it).
-    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+    /// the row is gone (deleted since the reaper read it) or has other bytes by now
+    /// (replaced since: its `blob_id` is no longer `blob`).
+    pub async fn mark_missing(&self, id: FileId, blob: BlobId, now: Timestamp) -> Result<bool> {
         match &self.backend {
-            Backend::Sqlite(db) => db.mark_missing(id, now).await,
-            Backend::Postgres(db) => db.mark_missing(id, now).await,
+            Backend::Sqlite(db) => db.mark_missing(id, blob, now).await,
+            Backend::Postgres(db) => db.mark_missing(id, blob, now).await,
         }
     }
 

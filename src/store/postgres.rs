@@ -11,7 +11,6 @@ use deadpool_postgres::{GenericClient, Object, Pool, Transaction};
 use futures_util::TryStreamExt;
 use futures_util::future::try_join_all;
 use tokio::sync::mpsc;
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, Row, Statement};
 use uuid::Uuid;
@@ -20,14 +19,15 @@ use super::copy::{
     BATCH_ROWS, Batch, Counts, SessionRecord, UserRecord, check_copied, not_empty, target_stopped,
 };
 use super::{
-    BlobRef, FileChanges, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges,
-    References, SessionUser, Storage, User, UserWithStorage, last_admin,
+    BlobRef, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges, References,
+    SessionUser, Storage, User, UserWithStorage, fold, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::ids::{FileId, TokenHash, UserId};
+use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
 mod connection;
+mod tree;
 
 use connection::{acquire, chain, pool, settings, target};
 
@@ -38,14 +38,15 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since";
+     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id";
 const INSERT_USER: &str = "INSERT INTO users (id, username, full_name, email, password_hash, \
      is_admin, avatar, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (token_hash, user_id, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_FILE: &str = "INSERT INTO files (id, owner_id, original_name, size, content_type, \
-     comment, uploaded_at, last_downloaded_at, share_token, shared_at, missing_since) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     comment, uploaded_at, last_downloaded_at, share_token, shared_at, missing_since, folder_id, \
+     blob_id, name_fold, comment_fold) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -80,6 +81,8 @@ fn file_from(r: &Row) -> Result<FileRow> {
         share_token: r.try_get(8)?,
         shared_at: opt_time(r.try_get(9)?),
         missing_since: opt_time(r.try_get(10)?),
+        folder_id: r.try_get::<_, Option<Uuid>>(11)?.map(FolderId),
+        blob_id: BlobId(r.try_get(12)?),
     })
 }
 
@@ -176,12 +179,13 @@ async fn lock_for_removal(tx: &Transaction<'_>, id: UserId) -> Result<User> {
 
 async fn counts_of(c: &impl GenericClient) -> Result<Counts> {
     let sql = "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions), \
-               (SELECT COUNT(*) FROM files)";
+               (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files)";
     let counts = query_opt(c, sql, &[], |r| {
         Ok(Counts {
             users: r.try_get::<_, i64>(0)? as u64,
             sessions: r.try_get::<_, i64>(1)? as u64,
-            files: r.try_get::<_, i64>(2)? as u64,
+            folders: r.try_get::<_, i64>(2)? as u64,
+            files: r.try_get::<_, i64>(3)? as u64,
         })
     })
     .await?;
@@ -269,6 +273,8 @@ async fn insert_file_row(
     let uploaded_at = f.uploaded_at.to_system();
     let (last_downloaded_at, shared_at) = (to_system(f.last_downloaded_at), to_system(f.shared_at));
     let missing_since = to_system(f.missing_since);
+    let folder_id = f.folder_id.map(|id| id.0);
+    let (name_fold, comment_fold) = (fold(&f.name), fold(&f.comment));
     c.execute(
         stmt,
         &[
@@ -283,6 +289,10 @@ async fn insert_file_row(
             &f.share_token,
             &shared_at,
             &missing_since,
+            &folder_id,
+            &f.blob_id.0,
+            &name_fold,
+            &comment_fold,
         ],
     )
     .await?;
@@ -300,6 +310,10 @@ async fn import_batch(tx: &Transaction<'_>, batch: &Batch) -> Result<()> {
         Batch::Sessions(rows) => {
             let stmt = tx.prepare_cached(INSERT_SESSION).await?;
             try_join_all(rows.iter().map(|r| insert_session_record(tx, &stmt, r))).await?;
+        }
+        Batch::Folders(rows) => {
+            let stmt = tx.prepare_cached(tree::INSERT_FOLDER).await?;
+            try_join_all(rows.iter().map(|f| tree::insert_folder_row(tx, &stmt, f))).await?;
         }
         Batch::Files(rows) => {
             let stmt = tx.prepare_cached(INSERT_FILE).await?;
@@ -330,13 +344,24 @@ impl Postgres {
             Error::Unavailable(format!("cannot connect to PostgreSQL at {target}: {why}"))
         })?;
         let client: &mut tokio_postgres::Client = &mut client;
-        if schema_version(client).await != Some(LATEST_MIGRATION) {
+        let version = schema_version(client).await;
+        if version != Some(LATEST_MIGRATION) {
+            let failed =
+                |e| Error::Internal(format!("migrating PostgreSQL at {target}: {}", chain(&e)));
+            // Between V5 and V6 the server folds names and renames duplicates (see
+            // sqlite.rs `migrate` for why).
+            if version.is_none_or(|v| v < 6) {
+                embedded::migrations::runner()
+                    .set_target(refinery::Target::Version(5))
+                    .run_async(client)
+                    .await
+                    .map_err(failed)?;
+                tree::prepare_unique_names(client).await?;
+            }
             embedded::migrations::runner()
                 .run_async(client)
                 .await
-                .map_err(|e| {
-                    Error::Internal(format!("migrating PostgreSQL at {target}: {}", chain(&e)))
-                })?;
+                .map_err(failed)?;
         }
         Ok(Postgres { pool })
     }
@@ -552,42 +577,8 @@ impl Postgres {
         }
     }
 
-    pub async fn insert_file(&self, f: FileRow) -> Result<()> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached(INSERT_FILE).await?;
-        match insert_file_row(&c, &stmt, &f).await {
-            Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Err(Error::NotFound),
-            Err(e) => Err(e.into()),
-            Ok(()) => Ok(()),
-        }
-    }
-
     pub async fn file(&self, id: FileId) -> Result<Option<FileRow>> {
         file_by_id(&self.client().await?, id).await
-    }
-
-    pub async fn files_of(&self, owner: UserId) -> Result<Vec<FileRow>> {
-        let c = self.client().await?;
-        let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 ORDER BY uploaded_at DESC, id"
-        );
-        query_all(&c, &sql, &[&owner.0], file_from).await
-    }
-
-    pub async fn update_file(&self, id: FileId, changes: FileChanges) -> Result<Option<FileRow>> {
-        let c = self.client().await?;
-        let sql = format!(
-            "UPDATE files SET original_name = COALESCE($1, original_name), \
-             content_type = COALESCE($2, content_type), comment = COALESCE($3, comment) \
-             WHERE id = $4 RETURNING {FILE_COLUMNS}"
-        );
-        let params: &Params<'_> = &[
-            &changes.name,
-            &changes.content_type,
-            &changes.comment,
-            &id.0,
-        ];
-        query_opt(&c, &sql, params, file_from).await
     }
 
     pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
@@ -636,13 +627,14 @@ impl Postgres {
             Ok(UserId(r.try_get(0)?))
         })
         .await?;
-        let sql = "SELECT owner_id, id, size, missing_since IS NOT NULL FROM files";
+        let sql = "SELECT owner_id, id, size, missing_since IS NOT NULL, blob_id FROM files";
         let blobs = query_all(&c, sql, &[], |r| {
             Ok(BlobRef {
                 owner_id: UserId(r.try_get(0)?),
                 file_id: FileId(r.try_get(1)?),
                 size: r.try_get::<_, i64>(2)? as u64,
                 marked_missing: r.try_get(3)?,
+                blob_id: BlobId(r.try_get(4)?),
             })
         })
         .await?;
@@ -656,10 +648,11 @@ impl Postgres {
         })
     }
 
-    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+    pub async fn mark_missing(&self, id: FileId, blob: BlobId, now: Timestamp) -> Result<bool> {
         let c = self.client().await?;
-        let sql = "UPDATE files SET missing_since = COALESCE(missing_since, $1) WHERE id = $2";
-        Ok(execute(&c, sql, &[&now.to_system(), &id.0]).await? > 0)
+        let sql = "UPDATE files SET missing_since = COALESCE(missing_since, $1) \
+                   WHERE id = $2 AND blob_id = $3";
+        Ok(execute(&c, sql, &[&now.to_system(), &id.0, &blob.0]).await? > 0)
     }
 
     pub async fn unmark_missing(&self, id: FileId) -> Result<()> {
@@ -696,6 +689,8 @@ impl Postgres {
             &mut sent,
         )
         .await?;
+        let folders = tree::FOLDERS_PARENTS_FIRST;
+        export_table(&tx, folders, tree::folder_from, Batch::Folders, &to, &mut sent).await?;
         let files = format!("SELECT {FILE_COLUMNS} FROM files");
         export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent).await?;
         to.send(Batch::End(sent))
@@ -707,7 +702,7 @@ impl Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         // Nobody may slip rows in between the emptiness check and the commit.
-        tx.batch_execute("LOCK TABLE users, sessions, files IN EXCLUSIVE MODE")
+        tx.batch_execute("LOCK TABLE users, sessions, folders, files IN EXCLUSIVE MODE")
             .await?;
         let found = counts_of(&tx).await?;
         if !found.is_empty() {

@@ -16,12 +16,14 @@ use super::copy::{
 };
 use super::sqlite_workers::Workers;
 use super::{
-    BlobRef, FileChanges, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges,
-    References, SessionUser, Storage, User, UserWithStorage, last_admin,
+    BlobRef, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges, References,
+    SessionUser, Storage, User, UserWithStorage, fold, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::ids::{FileId, TokenHash, UserId};
+use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
+
+mod tree;
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -30,7 +32,7 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since";
+     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id";
 
 /// Every authenticated request runs this. The CAST matters: in a join, SQLite's constant
 /// propagation makes a bare `= ?1` part of the plan, so each new token re-prepared the
@@ -132,7 +134,16 @@ fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRow> {
         share_token: row.get(8)?,
         shared_at: opt_time_at(row, 9)?,
         missing_since: opt_time_at(row, 10)?,
+        folder_id: opt_uuid_at(row, 11)?.map(FolderId),
+        blob_id: BlobId(uuid_at(row, 12)?),
     })
+}
+
+fn opt_uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<uuid::Uuid>> {
+    match row.get_ref(idx)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => uuid_at(row, idx).map(Some),
+    }
 }
 
 fn storage_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Storage> {
@@ -160,7 +171,8 @@ fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
 
 fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
     let sql = format!(
-        "INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        "INSERT INTO files ({FILE_COLUMNS}, name_fold, comment_fold) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     );
     conn.prepare_cached(&sql)?.execute(params![
         f.id.to_string(),
@@ -173,7 +185,11 @@ fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
         f.last_downloaded_at.map(Timestamp::millis),
         f.share_token,
         f.shared_at.map(Timestamp::millis),
-        f.missing_since.map(Timestamp::millis)
+        f.missing_since.map(Timestamp::millis),
+        f.folder_id.map(|id| id.to_string()),
+        f.blob_id.to_string(),
+        fold(&f.name),
+        fold(&f.comment)
     ])
 }
 
@@ -236,13 +252,14 @@ fn session_record_from(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
 fn counts_of(conn: &Connection) -> Result<Counts> {
     let counts = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions), \
-         (SELECT COUNT(*) FROM files)",
+         (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files)",
         [],
         |r| {
             Ok(Counts {
                 users: r.get::<_, i64>(0)? as u64,
                 sessions: r.get::<_, i64>(1)? as u64,
-                files: r.get::<_, i64>(2)? as u64,
+                folders: r.get::<_, i64>(2)? as u64,
+                files: r.get::<_, i64>(3)? as u64,
             })
         },
     )?;
@@ -292,6 +309,26 @@ fn ensure_not_last_admin(conn: &Connection, user: &User) -> Result<()> {
     Ok(())
 }
 
+/// Brings the schema up to date. Between V5 (folders) and V6 (one namespace per folder)
+/// the server itself folds every name and comment and renames Part I's duplicate names:
+/// SQL alone cannot fold Unicode case or pick a free name for sure.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version = schema_version(conn);
+    if version == Some(LATEST_MIGRATION) {
+        return Ok(());
+    }
+    let failed = |e| Error::internal("migrating the SQLite database", e);
+    if version.is_none_or(|v| v < 6) {
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(5))
+            .run(conn)
+            .map_err(failed)?;
+        tree::prepare_unique_names(conn)?;
+    }
+    embedded::migrations::runner().run(conn).map_err(failed)?;
+    Ok(())
+}
+
 /// The version refinery last applied; `None` on a new database (no history table yet).
 fn schema_version(conn: &Connection) -> Option<i32> {
     conn.query_row(
@@ -320,11 +357,7 @@ impl Sqlite {
                 .open(&path)
                 .map_err(|e| Error::Unavailable(format!("opening {}: {e}", path.display())))?;
             let mut conn = open_connection(&path)?;
-            if schema_version(&conn) != Some(LATEST_MIGRATION) {
-                embedded::migrations::runner()
-                    .run(&mut conn)
-                    .map_err(|e| Error::internal("migrating the SQLite database", e))?;
-            }
+            migrate(&mut conn)?;
             Ok(Sqlite {
                 workers: Arc::new(Workers::new(path, conn, open_connection)),
             })
@@ -581,41 +614,8 @@ impl Sqlite {
         .await
     }
 
-    pub async fn insert_file(&self, f: FileRow) -> Result<()> {
-        self.run(move |c| match insert_file_row(c, &f) {
-            Err(e) if is_foreign_key_violation(&e) => Err(Error::NotFound),
-            Err(e) => Err(e.into()),
-            Ok(_) => Ok(()),
-        })
-        .await
-    }
-
     pub async fn file(&self, id: FileId) -> Result<Option<FileRow>> {
         self.run(move |c| file_by_id(c, id)).await
-    }
-
-    pub async fn files_of(&self, owner: UserId) -> Result<Vec<FileRow>> {
-        self.run(move |c| {
-            let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 ORDER BY uploaded_at DESC, id"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map([owner.to_string()], file_from)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
-    }
-
-    pub async fn update_file(&self, id: FileId, changes: FileChanges) -> Result<Option<FileRow>> {
-        self.run(move |c| {
-            c.prepare_cached(
-                "UPDATE files SET original_name = COALESCE(?1, original_name), \
-                 content_type = COALESCE(?2, content_type), comment = COALESCE(?3, comment) WHERE id = ?4",
-            )?
-            .execute(params![changes.name, changes.content_type, changes.comment, id.to_string()])?;
-            file_by_id(c, id)
-        })
-        .await
     }
 
     pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
@@ -680,8 +680,9 @@ impl Sqlite {
             let users = stmt
                 .query_map([], |r| Ok(UserId(uuid_at(r, 0)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut stmt =
-                c.prepare("SELECT owner_id, id, size, missing_since IS NOT NULL FROM files")?;
+            let mut stmt = c.prepare(
+                "SELECT owner_id, id, size, missing_since IS NOT NULL, blob_id FROM files",
+            )?;
             let blobs = stmt
                 .query_map([], |r| {
                     Ok(BlobRef {
@@ -689,6 +690,7 @@ impl Sqlite {
                         file_id: FileId(uuid_at(r, 1)?),
                         size: r.get::<_, i64>(2)? as u64,
                         marked_missing: r.get(3)?,
+                        blob_id: BlobId(uuid_at(r, 4)?),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -705,12 +707,13 @@ impl Sqlite {
         .await
     }
 
-    pub async fn mark_missing(&self, id: FileId, now: Timestamp) -> Result<bool> {
+    pub async fn mark_missing(&self, id: FileId, blob: BlobId, now: Timestamp) -> Result<bool> {
         self.run(move |c| {
-            let sql = "UPDATE files SET missing_since = COALESCE(missing_since, ?1) WHERE id = ?2";
+            let sql = "UPDATE files SET missing_since = COALESCE(missing_since, ?1) \
+                       WHERE id = ?2 AND blob_id = ?3";
             let n = c
                 .prepare_cached(sql)?
-                .execute(params![now.millis(), id.to_string()])?;
+                .execute(params![now.millis(), id.to_string(), blob.to_string()])?;
             Ok(n > 0)
         })
         .await
@@ -740,6 +743,7 @@ impl Sqlite {
             let sessions =
                 "SELECT token_hash, user_id, created_at, last_seen_at, user_agent, ip FROM sessions";
             export_table(&tx, sessions, session_record_from, Batch::Sessions, &to, &mut sent)?;
+            export_table(&tx, &tree::FOLDERS_PARENTS_FIRST, tree::folder_from, Batch::Folders, &to, &mut sent)?;
             let files = format!("SELECT {FILE_COLUMNS} FROM files");
             export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent)?;
             to.blocking_send(Batch::End(sent))
@@ -767,6 +771,11 @@ impl Sqlite {
                     Batch::Sessions(rows) => {
                         for r in &rows {
                             insert_session_record(&tx, r)?;
+                        }
+                    }
+                    Batch::Folders(rows) => {
+                        for f in &rows {
+                            tree::insert_folder_row(&tx, f)?;
                         }
                     }
                     Batch::Files(rows) => {
@@ -848,7 +857,7 @@ mod tests {
         drop(Sqlite::open(&path).await.expect("new database"));
         let index_exists = |conn: &Connection| -> bool {
             conn.query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_by_owner'",
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_unique_name'",
                 [],
                 |row| row.get::<_, i64>(0),
             )
@@ -860,9 +869,8 @@ mod tests {
             assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
             // Undo the newest migration, as if the database came from the version before.
             conn.execute_batch(
-                "DROP INDEX files_by_owner; \
-                 CREATE INDEX files_owner_id ON files (owner_id, uploaded_at); \
-                 DELETE FROM refinery_schema_history WHERE version = 4;",
+                "DROP INDEX files_unique_name; DROP INDEX folders_unique_name; \
+                 DELETE FROM refinery_schema_history WHERE version = 6;",
             )
             .unwrap();
             assert!(!index_exists(&conn));
@@ -870,7 +878,7 @@ mod tests {
         drop(Sqlite::open(&path).await.expect("older database"));
         let conn = open_connection(&path).unwrap();
         assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
-        assert!(index_exists(&conn), "V4 ran again");
+        assert!(index_exists(&conn), "V6 ran again");
     }
 
     /// A statement re-prepared on every call costs more than the query; `SESSION_USER`
@@ -951,5 +959,65 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
             .unwrap();
         assert_eq!(files, 0);
+    }
+
+    /// Part I allowed two files of one name; V5 puts them all at the root, and before V6
+    /// makes names unique the later ones become ` (2)`, ` (3)`… (the oldest keeps its
+    /// name, a numbered name already taken is skipped), and every name is folded in
+    /// Unicode, which SQLite's lower() cannot do.
+    #[tokio::test]
+    async fn part_one_duplicates_are_renamed_oldest_first_and_names_are_folded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mycloud.db");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            embedded::migrations::runner()
+                .set_target(refinery::Target::Version(4))
+                .run(&mut conn)
+                .unwrap();
+            let user = "0190a0a0-0000-7000-8000-000000000001";
+            conn.execute(
+                "INSERT INTO users (id, username, password_hash, created_at) \
+                 VALUES (?1, 'alice', 'x', 0)",
+                [user],
+            )
+            .unwrap();
+            let files = [
+                ("0190a0a0-0000-7000-8000-00000000000a", "a.txt", 3),
+                ("0190a0a0-0000-7000-8000-00000000000b", "a.txt", 1),
+                ("0190a0a0-0000-7000-8000-00000000000c", "a.txt", 2),
+                ("0190a0a0-0000-7000-8000-00000000000d", "a (2).txt", 9),
+                ("0190a0a0-0000-7000-8000-00000000000e", "ОТЧЁТ.pdf", 5),
+            ];
+            for (id, name, time) in files {
+                conn.execute(
+                    "INSERT INTO files (id, owner_id, original_name, size, content_type, \
+                     comment, uploaded_at) VALUES (?1, ?2, ?3, 0, 't', 'Ёлка', ?4)",
+                    params![id, user, name, time],
+                )
+                .unwrap();
+            }
+        }
+        drop(Sqlite::open(&path).await.expect("migrated"));
+        let conn = open_connection(&path).unwrap();
+        let name_of = |id: &str| -> (String, String, String) {
+            conn.query_row(
+                "SELECT original_name, name_fold, comment_fold FROM files WHERE id = ?1",
+                [format!("0190a0a0-0000-7000-8000-00000000000{id}")],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(name_of("b").0, "a.txt", "the oldest keeps its name");
+        assert_eq!(name_of("c").0, "a (3).txt", "(2) was taken already");
+        assert_eq!(name_of("a").0, "a (4).txt");
+        assert_eq!(name_of("d").0, "a (2).txt");
+        assert_eq!(name_of("e"), ("ОТЧЁТ.pdf".into(), "отчёт.pdf".into(), "ёлка".into()));
+        let blob_is_id: bool = conn
+            .query_row("SELECT COUNT(*) = 0 FROM files WHERE blob_id != id", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(blob_is_id);
     }
 }
