@@ -182,6 +182,31 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy a directory tree of this machine into an account: every subdirectory becomes
+    /// a folder, every regular file a file, names kept.
+    ///
+    /// DIR's own name is not a level: its contents land in the target folder (--folder,
+    /// else the account's root). Symlinks (never followed), special files and names the
+    /// server refuses are skipped and listed. Each file's bytes are stored as durably as
+    /// an upload's. Running it again adds only what is not there yet. Exits non-zero when
+    /// DIR or the user is missing, or when a file could not be read.
+    Import {
+        /// The account to import into.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        /// Where in the account the tree lands, `/`-separated (e.g. `Photos/2024`);
+        /// folders on the way are created if missing. Default: the account's root.
+        #[arg(long, value_name = "PATH")]
+        folder: Option<String>,
+        /// When a file's name is already taken in its folder: `fail` leaves the file
+        /// there alone (counted as already there), `rename` stores `name (1).ext`,
+        /// `replace` gives the existing file the new bytes (keeping its id, comment and
+        /// share link).
+        #[arg(long, value_enum, default_value = "fail")]
+        on_conflict: ImportConflict,
+        /// The directory whose contents are copied.
+        dir: PathBuf,
+    },
     /// Copy every account, session and file row into an empty database (SQLite to
     /// PostgreSQL or back); the files on disk stay where they are.
     MigrateData {
@@ -221,6 +246,14 @@ pub enum UserCommand {
     },
     /// List accounts with their storage.
     List,
+}
+
+/// `mycloud import --on-conflict`: what to do with a file whose name is taken.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportConflict {
+    Fail,
+    Rename,
+    Replace,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -541,6 +574,61 @@ mod tests {
         let (from, to) = migrate_data_urls(&from, &to).expect("valid URLs");
         assert_eq!(from, DatabaseUrl::Sqlite("data/mycloud.db".into()));
         assert!(matches!(to, DatabaseUrl::Postgres(_)));
+    }
+
+    #[test]
+    fn import_takes_its_options_and_the_shared_settings_in_any_order() {
+        let cli = Cli::try_parse_from([
+            "mycloud",
+            "import",
+            "--user",
+            "alice",
+            "/srv/photos",
+            "--data-dir",
+            "/var/lib/mycloud",
+            "--database-url",
+            "postgres://mycloud@localhost/mycloud",
+        ])
+        .expect("parses");
+        let Some(Command::Import {
+            user,
+            folder,
+            on_conflict,
+            dir,
+        }) = cli.command
+        else {
+            panic!("not import: {:?}", cli.command);
+        };
+        assert_eq!((user.as_str(), folder), ("alice", None));
+        assert_eq!(on_conflict, ImportConflict::Fail);
+        assert_eq!(dir, PathBuf::from("/srv/photos"));
+        let c = Config::from_settings(cli.settings).expect("valid");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/mycloud"));
+        assert!(matches!(c.database, DatabaseUrl::Postgres(_)));
+
+        let cli = Cli::try_parse_from([
+            "mycloud",
+            "import",
+            "--user=alice",
+            "--folder=Photos/2024",
+            "--on-conflict=rename",
+            "dir",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Import {
+                on_conflict: ImportConflict::Rename,
+                folder: Some(_),
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from(["mycloud", "import", "dir"]).is_err(),
+            "--user is required"
+        );
+        let bad = Cli::try_parse_from(["mycloud", "import", "--user=a", "--on-conflict=skip", "d"]);
+        assert!(bad.is_err());
     }
 
     /// Found by the `settings` fuzz target's author: clap's error used to print the value.

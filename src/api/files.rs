@@ -285,7 +285,7 @@ async fn store_upload(
 }
 
 /// The type by the name's extension; else the client's, if it looks like a media type.
-fn content_type_for(name: &str, client: Option<&str>) -> String {
+pub fn content_type_for(name: &str, client: Option<&str>) -> String {
     if let Some(guess) = mime_guess::from_path(name).first() {
         return guess.essence_str().to_string();
     }

@@ -1,10 +1,11 @@
 //! The cli group: the commands besides `serve`, one file each (`user`, `reap`, `check`,
-//! `backup`, `migrate_data`); this file picks one. Each opens the same data dir and
-//! database the server uses (SQLite in WAL mode and PostgreSQL both allow that beside a
-//! running server). May use every group; nothing imports it but `lib.rs`.
+//! `backup`, `import`, `migrate_data`); this file picks one. Each opens the same data dir
+//! and database the server uses (SQLite in WAL mode and PostgreSQL both allow that beside
+//! a running server). May use every group; nothing imports it but `lib.rs`.
 
 mod backup;
 mod check;
+mod import;
 mod migrate_data;
 mod reap;
 mod user;
@@ -42,6 +43,20 @@ pub async fn run(
             .await
             .map_err(|e| e.to_string()),
         Command::Reap { dry_run } => reap::run(&App::open(config).await?, dry_run).await,
+        Command::Import {
+            user,
+            folder,
+            on_conflict,
+            dir,
+        } => {
+            let request = import::Request {
+                user,
+                folder,
+                on_conflict,
+                dir,
+            };
+            import::run(&App::open(config).await?, request).await
+        }
         // Reads the database file directly: no App, so nothing is created or migrated.
         Command::Backup { dest, force } => backup::run(&config, dest, force).await,
     }
