@@ -60,7 +60,14 @@ impl Timestamp {
         let secs = self.secs();
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
         let in_day = secs.rem_euclid(86_400) as u32;
-        (year, month, day, in_day / 3600, in_day / 60 % 60, in_day % 60)
+        (
+            year,
+            month,
+            day,
+            in_day / 3600,
+            in_day / 60 % 60,
+            in_day % 60,
+        )
     }
 
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-25T08:00:00.123Z`.

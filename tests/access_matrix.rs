@@ -169,7 +169,29 @@ impl World {
 
     /// A new file of the owner's, so that a call may change or delete it.
     fn owner_file(&self) -> String {
-        id(&upload_put(&self.owner(), "file.txt", b"some bytes"))
+        let name = format!("{}.txt", self.unique_name("file"));
+        id(&upload_put(&self.owner(), &name, b"some bytes"))
+    }
+
+    /// A new folder of the owner's holding one file, so that a call may change, list,
+    /// zip or delete it.
+    fn owner_folder(&self) -> String {
+        let name = self.unique_name("folder");
+        let folder = self
+            .owner()
+            .post("/api/folders")
+            .json(&json!({ "name": name }))
+            .go()
+            .expect(201)
+            .json()["folder"]
+            .clone();
+        put_file(
+            &self.owner(),
+            &[("name", "inside.txt"), ("folder_id", &id(&folder))],
+            b"inside",
+        )
+        .expect(201);
+        id(&folder)
     }
 
     fn unique_name(&self, prefix: &str) -> String {
@@ -182,6 +204,7 @@ impl World {
     fn call(&self, caller: Caller, method: &str, path: &str) -> Reply {
         let client = self.client(caller);
         let file_path = |suffix: &str| format!("/api/files/{}{suffix}", self.owner_file());
+        let folder_path = |suffix: &str| format!("/api/folders/{}{suffix}", self.owner_folder());
         match (method, path) {
             ("GET", "/api/health" | "/api/openapi.json" | "/api/me" | "/api/files") => {
                 client.get(path).go()
@@ -221,13 +244,17 @@ impl World {
             }
             ("POST", "/api/files") => post_multipart(
                 &client,
-                path,
+                "/api/files?on_conflict=rename",
                 &[Part::File {
                     name: "multi.txt",
                     bytes: b"multipart bytes",
                 }],
             ),
-            ("PUT", "/api/files") => put_file(&client, &[("name", "raw.txt")], b"raw bytes"),
+            ("PUT", "/api/files") => put_file(
+                &client,
+                &[("name", "raw.txt"), ("on_conflict", "rename")],
+                b"raw bytes",
+            ),
             ("GET", "/api/files/{id}") => client.get(&file_path("")).go(),
             ("PATCH", "/api/files/{id}") => client
                 .patch(&file_path(""))
@@ -239,6 +266,20 @@ impl World {
             ("POST", "/api/files/{id}/link") => client.post(&file_path("/link")).go(),
             ("POST", "/api/files/{id}/share") => client.post(&file_path("/share")).go(),
             ("DELETE", "/api/files/{id}/share") => client.delete(&file_path("/share")).go(),
+            ("POST", "/api/folders") => client
+                .post(path)
+                .json(&json!({ "name": self.unique_name("made") }))
+                .go(),
+            ("GET", "/api/folders/{id}") => client.get(&folder_path("")).go(),
+            ("PATCH", "/api/folders/{id}") => client
+                .patch(&folder_path(""))
+                .json(&json!({ "name": self.unique_name("renamed") }))
+                .go(),
+            ("DELETE", "/api/folders/{id}") => client.delete(&folder_path("")).go(),
+            ("GET", "/api/folders/{id}/contents") => client.get(&folder_path("/contents")).go(),
+            ("GET", "/api/folders/{id}/zip") => client.get(&folder_path("/zip")).go(),
+            ("POST", "/api/folders/{id}/link") => client.post(&folder_path("/link")).go(),
+            ("GET", "/api/search") => client.get("/api/search?q=file").go(),
             ("GET", "/api/admin/users") => client.get(path).go(),
             ("PATCH", "/api/admin/users/{id}") => client
                 .patch(&format!("/api/admin/users/{}", self.bystander_id))

@@ -286,7 +286,7 @@ fn admin_lists_uploads_renames_downloads_and_deletes_another_users_files() {
     // Without `?user=` the admin sees their own (empty) list.
     assert_eq!(
         root.get("/api/files").go().expect(200).json(),
-        json!({"files": []})
+        json!({"files": [], "next_cursor": null})
     );
 
     let put = put_file(
@@ -375,7 +375,7 @@ fn non_admin_user_query_for_someone_else_is_403() {
         .get(&format!("/api/files?user={}", id(&alice_user)))
         .go()
         .expect(200);
-    assert_eq!(own.json(), json!({"files": []}));
+    assert_eq!(own.json(), json!({"files": [], "next_cursor": null}));
     assert_eq!(listed_ids(&bobby).len(), 1);
     assert_eq!(
         server.files_under("files").len(),

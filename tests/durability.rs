@@ -51,7 +51,7 @@ fn assert_clean_after_hang_up(server: &Server, alice: &Client, request: &str, ha
     assert_eq!(health.json()["status"], "ok");
     assert_eq!(
         alice.get("/api/files").go().expect(200).json(),
-        json!({"files": []})
+        json!({"files": [], "next_cursor": null})
     );
     // And the next upload works as usual.
     let file = upload_put(alice, "after.txt", b"still fine");

@@ -134,7 +134,7 @@ fn multipart_with_an_unknown_part_is_400_naming_it_and_leaves_nothing() {
     assert_nothing_stored(&server);
     assert_eq!(
         alice.get("/api/files").go().expect(200).json(),
-        json!({"files": []})
+        json!({"files": [], "next_cursor": null})
     );
 }
 
@@ -199,7 +199,7 @@ fn bad_file_names_are_400_naming_name_and_leave_nothing_on_disk() {
     assert_nothing_stored(&server);
     assert_eq!(
         alice.get("/api/files").go().expect(200).json(),
-        json!({"files": []})
+        json!({"files": [], "next_cursor": null})
     );
 }
 

@@ -200,7 +200,7 @@ fn an_upload_that_stalls_for_body_idle_timeout_is_408_and_leaves_nothing() {
     }));
     assert_eq!(
         alice.get("/api/files").go().expect(200).json(),
-        json!({"files": []})
+        json!({"files": [], "next_cursor": null})
     );
 }
 

@@ -79,8 +79,13 @@ struct Placement {
 async fn placement(app: &App, caller: &Caller, req: &Request) -> Result<Placement> {
     let owner = owner_for(app, caller, req).await?;
     let params = query(req);
-    let folder = destination(app, owner, "folder_id", params.get("folder_id").map(String::as_str))
-        .await?;
+    let folder = destination(
+        app,
+        owner,
+        "folder_id",
+        params.get("folder_id").map(String::as_str),
+    )
+    .await?;
     let on_conflict = match params.get("on_conflict").map(String::as_str) {
         None | Some("fail") => OnConflict::Fail,
         Some("rename") => OnConflict::Rename,

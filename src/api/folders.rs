@@ -15,8 +15,8 @@ use crate::auth::links::LINK_LIFETIME;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::http::{
-    Request, Response, json::read_object, json_bytes_response, json_response, no_content,
-    ok_json, query,
+    Request, Response, json::read_object, json_bytes_response, json_response, no_content, ok_json,
+    query,
 };
 use crate::ids::{FolderId, UserId};
 use crate::store::{FolderChanges, FolderRow, Order, PathEntry, Sort};

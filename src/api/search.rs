@@ -24,6 +24,10 @@ pub async fn search(app: &App, caller: Caller, req: Request) -> Result<Response>
     if q.trim().is_empty() {
         return Err(Error::invalid("q", "is required"));
     }
+    // No stored name holds a control character, and PostgreSQL refuses NUL in text.
+    if q.chars().any(char::is_control) {
+        return Err(Error::invalid("q", "must not contain control characters"));
+    }
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(Error::invalid(
             "q",

@@ -39,9 +39,11 @@ const QUEUE: usize = 2;
 /// What a zip link or a token grants: whose tree, and which folder of it.
 async fn target(app: &App, req: &Request, id: &str) -> Result<(UserId, Option<FolderId>, String)> {
     let params = query(req);
-    if let (Some(owner), Some(expires), Some(sig)) =
-        (params.get("owner"), params.get("expires"), params.get("sig"))
-    {
+    if let (Some(owner), Some(expires), Some(sig)) = (
+        params.get("owner"),
+        params.get("expires"),
+        params.get("sig"),
+    ) {
         let invalid = || Error::Forbidden("invalid_link");
         let owner: UserId = owner.parse().map_err(|_| invalid())?;
         let expires: i64 = expires.parse().map_err(|_| invalid())?;

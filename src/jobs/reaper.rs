@@ -142,7 +142,10 @@ fn plan(scan: Scan, now: Timestamp) -> Plan {
             .collect(),
         orphans: orphans.into_iter().map(|f| f.path).collect(),
         user_folders,
-        to_mark: to_mark.into_iter().map(|m| (m.id, m.blob, m.path)).collect(),
+        to_mark: to_mark
+            .into_iter()
+            .map(|m| (m.id, m.blob, m.path))
+            .collect(),
         already_marked: already.into_iter().map(|m| m.path).collect(),
         to_unmark: scan.restored,
     }

@@ -690,7 +690,15 @@ impl Postgres {
         )
         .await?;
         let folders = tree::FOLDERS_PARENTS_FIRST;
-        export_table(&tx, folders, tree::folder_from, Batch::Folders, &to, &mut sent).await?;
+        export_table(
+            &tx,
+            folders,
+            tree::folder_from,
+            Batch::Folders,
+            &to,
+            &mut sent,
+        )
+        .await?;
         let files = format!("SELECT {FILE_COLUMNS} FROM files");
         export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent).await?;
         to.send(Batch::End(sent))

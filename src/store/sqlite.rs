@@ -711,9 +711,11 @@ impl Sqlite {
         self.run(move |c| {
             let sql = "UPDATE files SET missing_since = COALESCE(missing_since, ?1) \
                        WHERE id = ?2 AND blob_id = ?3";
-            let n = c
-                .prepare_cached(sql)?
-                .execute(params![now.millis(), id.to_string(), blob.to_string()])?;
+            let n = c.prepare_cached(sql)?.execute(params![
+                now.millis(),
+                id.to_string(),
+                blob.to_string()
+            ])?;
             Ok(n > 0)
         })
         .await
@@ -743,7 +745,7 @@ impl Sqlite {
             let sessions =
                 "SELECT token_hash, user_id, created_at, last_seen_at, user_agent, ip FROM sessions";
             export_table(&tx, sessions, session_record_from, Batch::Sessions, &to, &mut sent)?;
-            export_table(&tx, &tree::FOLDERS_PARENTS_FIRST, tree::folder_from, Batch::Folders, &to, &mut sent)?;
+            export_table(&tx, tree::FOLDERS_PARENTS_FIRST, tree::folder_from, Batch::Folders, &to, &mut sent)?;
             let files = format!("SELECT {FILE_COLUMNS} FROM files");
             export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent)?;
             to.blocking_send(Batch::End(sent))
@@ -1012,11 +1014,16 @@ mod tests {
         assert_eq!(name_of("c").0, "a (3).txt", "(2) was taken already");
         assert_eq!(name_of("a").0, "a (4).txt");
         assert_eq!(name_of("d").0, "a (2).txt");
-        assert_eq!(name_of("e"), ("ОТЧЁТ.pdf".into(), "отчёт.pdf".into(), "ёлка".into()));
+        assert_eq!(
+            name_of("e"),
+            ("ОТЧЁТ.pdf".into(), "отчёт.pdf".into(), "ёлка".into())
+        );
         let blob_is_id: bool = conn
-            .query_row("SELECT COUNT(*) = 0 FROM files WHERE blob_id != id", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT COUNT(*) = 0 FROM files WHERE blob_id != id",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(blob_is_id);
     }

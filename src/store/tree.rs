@@ -106,7 +106,10 @@ pub enum OnConflict {
 pub enum Stored {
     New(FileRow),
     /// An existing file took the new bytes; its old blob is no longer referenced.
-    Replaced { file: FileRow, old_blob: BlobId },
+    Replaced {
+        file: FileRow,
+        old_blob: BlobId,
+    },
 }
 
 /// A change to a folder: a new name, a new parent (`Some(None)`: the root), or both.
@@ -227,45 +230,18 @@ impl Store {
         after: Option<After>,
         limit: usize,
     ) -> Result<Page> {
-        let mut page = Page::default();
-        let after_file = match after {
-            Some(After::File { key, id }) => Some((key, id)),
-            folder_position => {
-                let after_folder = folder_position.map(|a| match a {
-                    After::Folder { key, id } | After::File { key, id } => (key, id),
-                });
-                page.folders = dispatch!(self, db =>
-                    db.child_folders(owner, folder, sort, order, after_folder, limit + 1))?;
-                if page.folders.len() > limit {
-                    page.folders.truncate(limit);
-                    page.next = page.folders.last().map(|f| After::Folder {
-                        key: folder_key(f, sort),
-                        id: f.id.0,
-                    });
-                    return Ok(page);
-                }
-                None
-            }
-        };
-        let room = limit - page.folders.len();
-        page.files = dispatch!(self, db =>
-            db.child_files(owner, folder, sort, order, after_file, room + 1))?;
-        if page.files.len() > room {
-            page.files.truncate(room);
-            page.next = match (page.files.last(), page.folders.last()) {
-                (Some(f), _) => Some(After::File {
-                    key: file_key(f, sort),
-                    id: f.id.0,
-                }),
-                // The page filled up with folders exactly: files follow on the next.
-                (None, Some(f)) => Some(After::Folder {
-                    key: folder_key(f, sort),
-                    id: f.id.0,
-                }),
-                (None, None) => None,
-            };
-        }
-        Ok(page)
+        folders_then_files(
+            after,
+            limit,
+            sort,
+            async |after, n| {
+                dispatch!(self, db => db.child_folders(owner, folder, sort, order, after, n))
+            },
+            async |after, n| {
+                dispatch!(self, db => db.child_files(owner, folder, sort, order, after, n))
+            },
+        )
+        .await
     }
 
     /// Every file of `owner`, newest first, after `after` (the last file of the page
@@ -295,45 +271,19 @@ impl Store {
         limit: usize,
     ) -> Result<Hits> {
         let pattern = like_pattern(&fold(query));
-        let mut folders = Vec::new();
-        let after_file = match after {
-            Some(After::File { key, id }) => Some((key, id)),
-            folder_position => {
-                let after_folder = folder_position.map(|a| match a {
-                    After::Folder { key, id } | After::File { key, id } => (key, id),
-                });
-                folders = dispatch!(self, db =>
-                    db.search_folders(owner, pattern.clone(), after_folder, limit + 1))?;
-                if folders.len() > limit {
-                    folders.truncate(limit);
-                    let next = folders.last().map(|f| After::Folder {
-                        key: folder_key(f, Sort::Name),
-                        id: f.id.0,
-                    });
-                    return self.with_paths(folders, Vec::new(), next).await;
-                }
-                None
-            }
-        };
-        let room = limit - folders.len();
-        let mut files =
-            dispatch!(self, db => db.search_files(owner, pattern, after_file, room + 1))?;
-        let mut next = None;
-        if files.len() > room {
-            files.truncate(room);
-            next = match (files.last(), folders.last()) {
-                (Some(f), _) => Some(After::File {
-                    key: file_key(f, Sort::Name),
-                    id: f.id.0,
-                }),
-                (None, Some(f)) => Some(After::Folder {
-                    key: folder_key(f, Sort::Name),
-                    id: f.id.0,
-                }),
-                (None, None) => None,
-            };
-        }
-        self.with_paths(folders, files, next).await
+        let page = folders_then_files(
+            after,
+            limit,
+            Sort::Name,
+            async |after, n| {
+                dispatch!(self, db => db.search_folders(owner, pattern.clone(), after, n))
+            },
+            async |after, n| {
+                dispatch!(self, db => db.search_files(owner, pattern.clone(), after, n))
+            },
+        )
+        .await?;
+        self.with_paths(page.folders, page.files, page.next).await
     }
 
     async fn with_paths(
@@ -403,20 +353,69 @@ impl Store {
 
     /// The files and folders below `root` (`None`: the whole account), each folder before
     /// what it holds, with their paths relative to `root`: what a zip of it holds.
-    pub async fn subtree(
-        &self,
-        owner: UserId,
-        root: Option<FolderId>,
-    ) -> Result<Vec<TreeEntry>> {
+    pub async fn subtree(&self, owner: UserId, root: Option<FolderId>) -> Result<Vec<TreeEntry>> {
         dispatch!(self, db => db.subtree(owner, root))
     }
+}
+
+/// A position among the folders or the files: the key and id of the last entry seen.
+type Position = Option<(SortValue, Uuid)>;
+
+/// One page of a listing that holds folders first, then files, at most `limit` entries
+/// in all: the folders after `after` (if it is among them), then as many files as fit.
+/// Each fetch is asked for one row more than it may return, to know whether more follow.
+async fn folders_then_files(
+    after: Option<After>,
+    limit: usize,
+    sort: Sort,
+    folders: impl AsyncFnOnce(Position, usize) -> Result<Vec<FolderRow>>,
+    files: impl AsyncFnOnce(Position, usize) -> Result<Vec<FileRow>>,
+) -> Result<Page> {
+    let mut page = Page::default();
+    let after_file = match after {
+        Some(After::File { key, id }) => Some((key, id)),
+        Some(After::Folder { key, id }) => {
+            page.folders = folders(Some((key, id)), limit + 1).await?;
+            None
+        }
+        None => {
+            page.folders = folders(None, limit + 1).await?;
+            None
+        }
+    };
+    if page.folders.len() > limit {
+        page.folders.truncate(limit);
+        page.next = page.folders.last().map(|f| After::Folder {
+            key: folder_key(f, sort),
+            id: f.id.0,
+        });
+        return Ok(page);
+    }
+    let room = limit - page.folders.len();
+    page.files = files(after_file, room + 1).await?;
+    if page.files.len() > room {
+        page.files.truncate(room);
+        page.next = match (page.files.last(), page.folders.last()) {
+            (Some(f), _) => Some(After::File {
+                key: file_key(f, sort),
+                id: f.id.0,
+            }),
+            // The page filled up with folders exactly: the files follow on the next.
+            (None, Some(f)) => Some(After::Folder {
+                key: folder_key(f, sort),
+                id: f.id.0,
+            }),
+            (None, None) => None,
+        };
+    }
+    Ok(page)
 }
 
 /// One entry of a subtree: its path below the subtree's root, `/`-separated.
 #[derive(Debug)]
 pub enum TreeEntry {
     Folder { path: String },
-    File { path: String, file: FileRow },
+    File { path: String, file: Box<FileRow> },
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards and the escape character escaped.

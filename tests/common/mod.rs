@@ -48,9 +48,10 @@ pub const USER_FIELDS: [&str; 7] = [
 ];
 
 /// The fields of `file`, exactly as the contract lists them.
-pub const FILE_FIELDS: [&str; 9] = [
+pub const FILE_FIELDS: [&str; 10] = [
     "id",
     "owner_id",
+    "folder_id",
     "name",
     "comment",
     "size",

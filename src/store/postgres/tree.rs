@@ -14,8 +14,8 @@ use tokio_postgres::{Row, Statement};
 use uuid::Uuid;
 
 use super::super::tree::{
-    FolderChanges, FolderRow, OnConflict, Order, PathEntry, Sort, SortValue, Stored,
-    TreeEntry, cycle, name_taken, numbered_name,
+    FolderChanges, FolderRow, OnConflict, Order, PathEntry, Sort, SortValue, Stored, TreeEntry,
+    cycle, name_taken, numbered_name,
 };
 use super::super::{FileChanges, FileRow, fold};
 use super::{
@@ -105,8 +105,7 @@ pub async fn prepare_unique_names(client: &mut tokio_postgres::Client) -> Result
     // V5 made the folders table: every name so far is a file's, all here.
     let mut taken = std::collections::HashSet::new();
     for row in &rows {
-        let key: (Uuid, Option<Uuid>, String) =
-            (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+        let key: (Uuid, Option<Uuid>, String) = (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
         taken.insert(key);
     }
     let mut previous: Option<(Uuid, Option<Uuid>, String)> = None;
@@ -197,7 +196,11 @@ async fn name_in_use(
     Ok(found.unwrap_or(false))
 }
 
-async fn is_at_or_above(c: &impl GenericClient, ancestor: FolderId, folder: FolderId) -> Result<bool> {
+async fn is_at_or_above(
+    c: &impl GenericClient,
+    ancestor: FolderId,
+    folder: FolderId,
+) -> Result<bool> {
     let sql = "WITH RECURSIVE up(id) AS ( \
                  SELECT $1::uuid UNION SELECT f.parent_id FROM folders f JOIN up ON f.id = up.id \
                  WHERE f.parent_id IS NOT NULL) \
@@ -258,22 +261,29 @@ fn keyset(key: &str, order: Order, after: bool) -> String {
 
 type Position = Option<(SortValue, Uuid)>;
 
-/// Runs a page query whose first two parameters are `first` and `second`.
+/// Runs a page query whose first two parameters are `fixed`; `is_time` when the key is a
+/// timestamptz column.
 async fn page<T>(
     c: &impl GenericClient,
     sql: &str,
-    first: &(dyn ToSql + Sync),
-    second: &(dyn ToSql + Sync),
+    fixed: [&(dyn ToSql + Sync); 2],
     after: Position,
     is_time: bool,
     limit: usize,
     from_row: fn(&Row) -> Result<T>,
 ) -> Result<Vec<T>> {
     let limit = limit as i64;
+    let [first, second] = fixed;
     match after {
         Some((key, id)) => {
             let key = KeyParam::of(Some(key), is_time);
-            query_all(c, sql, &[first, second, key.as_sql(), &id, &limit], from_row).await
+            query_all(
+                c,
+                sql,
+                &[first, second, key.as_sql(), &id, &limit],
+                from_row,
+            )
+            .await
         }
         None => query_all(c, sql, &[first, second, &limit], from_row).await,
     }
@@ -421,7 +431,6 @@ impl Postgres {
         Ok(blobs)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub async fn child_folders(
         &self,
         owner: UserId,
@@ -442,7 +451,16 @@ impl Postgres {
             keyset(key, order, after.is_some())
         );
         let parent = parent.map(|p| p.0);
-        page(&c, &sql, &owner.0, &parent, after, is_time, limit, folder_from).await
+        page(
+            &c,
+            &sql,
+            [&owner.0, &parent],
+            after,
+            is_time,
+            limit,
+            folder_from,
+        )
+        .await
     }
 
     pub async fn child_files(
@@ -466,7 +484,16 @@ impl Postgres {
             keyset(key, order, after.is_some())
         );
         let folder = folder.map(|f| f.0);
-        page(&c, &sql, &owner.0, &folder, after, is_time, limit, file_from).await
+        page(
+            &c,
+            &sql,
+            [&owner.0, &folder],
+            after,
+            is_time,
+            limit,
+            file_from,
+        )
+        .await
     }
 
     pub async fn files_page(
@@ -510,7 +537,16 @@ impl Postgres {
              AND name_fold LIKE $2 ESCAPE '\\'{}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
-        page(&c, &sql, &owner.0, &pattern, after, false, limit, folder_from).await
+        page(
+            &c,
+            &sql,
+            [&owner.0, &pattern],
+            after,
+            false,
+            limit,
+            folder_from,
+        )
+        .await
     }
 
     pub async fn search_files(
@@ -526,7 +562,16 @@ impl Postgres {
              AND (name_fold LIKE $2 ESCAPE '\\' OR comment_fold LIKE $2 ESCAPE '\\'){}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
-        page(&c, &sql, &owner.0, &pattern, after, false, limit, file_from).await
+        page(
+            &c,
+            &sql,
+            [&owner.0, &pattern],
+            after,
+            false,
+            limit,
+            file_from,
+        )
+        .await
     }
 
     pub async fn store_file(&self, file: FileRow, on_conflict: OnConflict) -> Result<Stored> {
@@ -546,8 +591,7 @@ impl Postgres {
                     let base = file.name.clone();
                     let mut n = 1;
                     file.name = numbered_name(&base, n);
-                    while name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None).await?
-                    {
+                    while name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None).await? {
                         n += 1;
                         file.name = numbered_name(&base, n);
                     }
@@ -645,7 +689,10 @@ impl Postgres {
                 },
                 None => file.name.clone(),
             };
-            entries.push(TreeEntry::File { path, file });
+            entries.push(TreeEntry::File {
+                path,
+                file: Box::new(file),
+            });
         }
         entries.sort_by(|a, b| entry_path(a).cmp(entry_path(b)));
         tx.commit().await?;

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::super::tree::{
-    FolderChanges, FolderRow, OnConflict, Order, PathEntry, Sort, SortValue, Stored,
-    TreeEntry, cycle, name_taken, numbered_name,
+    FolderChanges, FolderRow, OnConflict, Order, PathEntry, Sort, SortValue, Stored, TreeEntry,
+    cycle, name_taken, numbered_name,
 };
 use super::super::{FileChanges, FileRow, fold};
 use super::{
@@ -69,7 +69,9 @@ pub fn prepare_unique_names(conn: &mut Connection) -> Result<()> {
             "SELECT id, owner_id, folder_id, original_name, comment FROM files \
              ORDER BY owner_id, folder_id, original_name, uploaded_at, id",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     for (id, _, _, name, comment) in &rows {
         tx.prepare_cached("UPDATE files SET name_fold = ?1, comment_fold = ?2 WHERE id = ?3")?
@@ -160,10 +162,11 @@ fn is_at_or_above(conn: &Connection, ancestor: FolderId, folder: FolderId) -> Re
                  SELECT ?1 UNION SELECT f.parent_id FROM folders f JOIN up ON f.id = up.id \
                  WHERE f.parent_id IS NOT NULL) \
                SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)";
-    Ok(conn.prepare_cached(sql)?.query_row(
-        params![folder.to_string(), ancestor.to_string()],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![folder.to_string(), ancestor.to_string()], |r| {
+            r.get(0)
+        })?)
 }
 
 fn sort_value(value: SortValue) -> Value {
@@ -195,6 +198,31 @@ fn position_params(after: Position) -> (Value, Value) {
         Some((key, id)) => (sort_value(key), Value::Text(id.hyphenated().to_string())),
         None => (Value::Null, Value::Null),
     }
+}
+
+/// Runs a page query whose parameters are `first`, `second`, then the position (`?3`,
+/// `?4`, NULL when there is none) and the limit (`?5`).
+fn run_page<T>(
+    c: &Connection,
+    sql: &str,
+    first: Value,
+    second: Value,
+    after: Position,
+    limit: usize,
+    from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let (key, id) = position_params(after);
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![first, second, key, id, limit as i64], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn text(id: impl ToString) -> Value {
+    Value::Text(id.to_string())
+}
+
+fn opt_text(id: Option<impl ToString>) -> Value {
+    id.map_or(Value::Null, text)
 }
 
 /// The paths of `ids`: for each, its ancestors from the root's child down, then itself.
@@ -262,8 +290,13 @@ impl Sqlite {
     }
 
     pub async fn folder_path(&self, id: FolderId) -> Result<Vec<PathEntry>> {
-        self.run(move |c| Ok(paths_of(c, &[id])?.pop().map(|(_, p)| p).unwrap_or_default()))
-            .await
+        self.run(move |c| {
+            Ok(paths_of(c, &[id])?
+                .pop()
+                .map(|(_, p)| p)
+                .unwrap_or_default())
+        })
+        .await
     }
 
     pub async fn folder_paths(
@@ -348,28 +381,17 @@ impl Sqlite {
         after: Position,
         limit: usize,
     ) -> Result<Vec<FolderRow>> {
+        let key = match sort {
+            Sort::Name | Sort::Size => "name_fold",
+            Sort::Uploaded => "created_at",
+        };
+        let sql = format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 AND parent_id IS ?2{}",
+            keyset(key, order, after.is_some())
+        );
         self.run(move |c| {
-            let key = match sort {
-                Sort::Name | Sort::Size => "name_fold",
-                Sort::Uploaded => "created_at",
-            };
-            let sql = format!(
-                "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 AND parent_id IS ?2{}",
-                keyset(key, order, after.is_some())
-            );
-            let (key, id) = position_params(after);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![
-                    owner.to_string(),
-                    parent.map(|p| p.to_string()),
-                    key,
-                    id,
-                    limit as i64
-                ],
-                folder_from,
-            )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let (owner, parent) = (text(owner), opt_text(parent));
+            run_page(c, &sql, owner, parent, after, limit, folder_from)
         })
         .await
     }
@@ -383,29 +405,18 @@ impl Sqlite {
         after: Position,
         limit: usize,
     ) -> Result<Vec<FileRow>> {
+        let key = match sort {
+            Sort::Name => "name_fold",
+            Sort::Size => "size",
+            Sort::Uploaded => "uploaded_at",
+        };
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND folder_id IS ?2{}",
+            keyset(key, order, after.is_some())
+        );
         self.run(move |c| {
-            let key = match sort {
-                Sort::Name => "name_fold",
-                Sort::Size => "size",
-                Sort::Uploaded => "uploaded_at",
-            };
-            let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND folder_id IS ?2{}",
-                keyset(key, order, after.is_some())
-            );
-            let (key, id) = position_params(after);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![
-                    owner.to_string(),
-                    folder.map(|f| f.to_string()),
-                    key,
-                    id,
-                    limit as i64
-                ],
-                file_from,
-            )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let (owner, folder) = (text(owner), opt_text(folder));
+            run_page(c, &sql, owner, folder, after, limit, file_from)
         })
         .await
     }
@@ -447,19 +458,21 @@ impl Sqlite {
         after: Position,
         limit: usize,
     ) -> Result<Vec<FolderRow>> {
+        let sql = format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 \
+             AND name_fold LIKE ?2 ESCAPE '\\'{}",
+            keyset("name_fold", Order::Asc, after.is_some())
+        );
         self.run(move |c| {
-            let sql = format!(
-                "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 \
-                 AND name_fold LIKE ?2 ESCAPE '\\'{}",
-                keyset("name_fold", Order::Asc, after.is_some())
-            );
-            let (key, id) = position_params(after);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![owner.to_string(), pattern, key, id, limit as i64],
+            run_page(
+                c,
+                &sql,
+                text(owner),
+                text(pattern),
+                after,
+                limit,
                 folder_from,
-            )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            )
         })
         .await
     }
@@ -471,21 +484,13 @@ impl Sqlite {
         after: Position,
         limit: usize,
     ) -> Result<Vec<FileRow>> {
-        self.run(move |c| {
-            let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 \
-                 AND (name_fold LIKE ?2 ESCAPE '\\' OR comment_fold LIKE ?2 ESCAPE '\\'){}",
-                keyset("name_fold", Order::Asc, after.is_some())
-            );
-            let (key, id) = position_params(after);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![owner.to_string(), pattern, key, id, limit as i64],
-                file_from,
-            )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 \
+             AND (name_fold LIKE ?2 ESCAPE '\\' OR comment_fold LIKE ?2 ESCAPE '\\'){}",
+            keyset("name_fold", Order::Asc, after.is_some())
+        );
+        self.run(move |c| run_page(c, &sql, text(owner), text(pattern), after, limit, file_from))
+            .await
     }
 
     pub async fn store_file(&self, file: FileRow, on_conflict: OnConflict) -> Result<Stored> {
@@ -608,7 +613,10 @@ impl Sqlite {
                     }
                     None => file.name.clone(),
                 };
-                entries.push(TreeEntry::File { path, file });
+                entries.push(TreeEntry::File {
+                    path,
+                    file: Box::new(file),
+                });
             }
             drop(stmt);
             entries.sort_by(|a, b| entry_path(a).cmp(entry_path(b)));
