@@ -39,6 +39,32 @@ fn user_row(id: &str) -> String {
 /// Every row of the files table.
 const FILE_ROWS: &str = "table[data-table=\"files\"] tr[data-file-id]";
 
+/// CSS for the row of folder `id` in the files table.
+fn folder_row(id: &str) -> String {
+    format!("table[data-table=\"files\"] tr[data-folder-id=\"{id}\"]")
+}
+
+/// Every folder row of the files table.
+const FOLDER_ROWS: &str = "table[data-table=\"files\"] tr[data-folder-id]";
+
+/// Every row of the files table, folders and files.
+const ENTRY_ROWS: &str =
+    "table[data-table=\"files\"] tbody tr:is([data-folder-id], [data-file-id])";
+
+/// CSS for the breadcrumb of folder `id` (`None`: the root).
+fn crumb(id: Option<&str>) -> String {
+    format!(
+        "nav[data-breadcrumbs] a[data-crumb=\"{}\"]",
+        id.unwrap_or("root")
+    )
+}
+
+/// The move dialog, only while it is open.
+const MOVE_OPEN: &str = "dialog[data-dialog=\"move\"][open]";
+
+/// The new-folder dialog, only while it is open.
+const NEW_FOLDER_OPEN: &str = "dialog[data-dialog=\"new-folder\"][open]";
+
 /// The confirm dialog, only while it is open.
 const CONFIRM_OPEN: &str = "dialog[data-dialog=\"confirm\"][open]";
 
@@ -198,6 +224,158 @@ fn users_by_name(admin: &Client) -> HashMap<String, Value> {
             )
         })
         .collect()
+}
+
+/// Waits until the folder view shows folder `id` (`None`: the root) with its first page
+/// of entries on screen.
+#[track_caller]
+fn wait_folder(b: &Browser, id: Option<&str>) {
+    let css = format!("main[data-page][data-folder=\"{}\"]", id.unwrap_or("root"));
+    b.wait_until(&format!("the folder view shows {css}"), |b| b.exists(&css));
+}
+
+/// The breadcrumbs' names, root first.
+#[track_caller]
+fn crumb_names(b: &Browser) -> Vec<String> {
+    let names = b.js(
+        "return [...document.querySelectorAll('nav[data-breadcrumbs] a[data-crumb]')] \
+           .map((a) => a.textContent.trim());",
+        vec![],
+    );
+    serde_json::from_value(names).expect("names")
+}
+
+/// One folder's folders and files through the API (`None`: the root), by name. Reads
+/// every page, so it also checks that the cursor walks the whole folder.
+#[track_caller]
+fn folder_contents(
+    client: &Client,
+    folder: Option<&str>,
+    user: Option<&str>,
+) -> (HashMap<String, Value>, HashMap<String, Value>) {
+    let mut folders = HashMap::new();
+    let mut files = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "1000".to_string())];
+        if let Some(user) = user {
+            query.push(("user", user.to_string()));
+        }
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.clone()));
+        }
+        let path = format!("/api/folders/{}/contents", folder.unwrap_or("root"));
+        let page = client.get(&path).query(&query).go().expect(200).json();
+        for (list, into) in [("folders", &mut folders), ("files", &mut files)] {
+            for entry in page[list].as_array().expect("entries") {
+                into.insert(
+                    entry["name"].as_str().expect("name").to_string(),
+                    entry.clone(),
+                );
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return (folders, files),
+        }
+    }
+}
+
+/// Creates folder `name` in `parent` (`None`: the root) through the API; returns its id.
+#[track_caller]
+fn create_folder(client: &Client, name: &str, parent: Option<&str>) -> String {
+    let reply = client
+        .post("/api/folders")
+        .json(&json!({"name": name, "parent_id": parent}))
+        .go()
+        .expect(201);
+    id(&reply.json()["folder"])
+}
+
+/// Uploads `bytes` as `name` into folder `folder` with a raw `PUT`; returns the `file`.
+#[track_caller]
+fn upload_into(client: &Client, folder: &str, name: &str, bytes: &[u8]) -> Value {
+    put_file(client, &[("name", name), ("folder_id", folder)], bytes)
+        .expect(201)
+        .json()["file"]
+        .clone()
+}
+
+/// The `folder_id` of file `file_id` as the API has it (`None`: the root).
+#[track_caller]
+fn folder_of(client: &Client, file_id: &str) -> Option<String> {
+    let file = client
+        .get(&format!("/api/files/{file_id}"))
+        .go()
+        .expect(200)
+        .json();
+    file["file"]["folder_id"].as_str().map(str::to_string)
+}
+
+/// Drags the element matching `from` and drops it on the one matching `to`, firing the
+/// HTML5 drag events a browser fires for a mouse drag, with one shared DataTransfer.
+/// WebDriver cannot drive a native drag, but these reach the app's own handlers on the
+/// real elements. Fails when the target refuses the drop (its dragover did not allow it).
+#[track_caller]
+fn drag_and_drop(b: &Browser, from: &str, to: &str) {
+    let outcome = b.js(
+        "const [source, target] = [arguments[0], arguments[1]].map((css) => document.querySelector(css)); \
+         if (!source || !target) return 'missing'; \
+         const dt = new DataTransfer(); \
+         const fire = (el, type) => el.dispatchEvent(new DragEvent(type, \
+           { dataTransfer: dt, bubbles: true, cancelable: true })); \
+         fire(source, 'dragstart'); \
+         fire(target, 'dragenter'); \
+         const allowed = !fire(target, 'dragover'); \
+         if (allowed) fire(target, 'drop'); \
+         fire(source, 'dragend'); \
+         return allowed ? 'dropped' : 'refused';",
+        vec![json!(from), json!(to)],
+    );
+    assert_eq!(outcome, json!("dropped"), "dragging {from} onto {to}");
+}
+
+/// From now on, links the app follows by script (downloads through signed URLs) are
+/// recorded instead of followed: a headless browser would save the file somewhere the
+/// test cannot see. [`followed_link`] returns the next one.
+#[track_caller]
+fn record_followed_links(b: &Browser) {
+    b.js(
+        "window.testFollowed = []; \
+         HTMLAnchorElement.prototype.click = function () { \
+           window.testFollowed.push({ href: this.href, download: this.hasAttribute('download') }); \
+         };",
+        vec![],
+    );
+}
+
+/// Waits for the next link recorded by [`record_followed_links`]: `(href, has download)`.
+#[track_caller]
+fn followed_link(b: &Browser) -> (String, bool) {
+    let mut link = Value::Null;
+    b.wait_until("the app follows a link", |b| {
+        link = b.js(
+            "return (window.testFollowed || []).shift() ?? null;",
+            vec![],
+        );
+        !link.is_null()
+    });
+    (
+        link["href"].as_str().expect("href").to_string(),
+        link["download"] == json!(true),
+    )
+}
+
+/// The names of the entries of a zip archive.
+#[track_caller]
+fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|name| name.expect("a UTF-8 name").into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// Screenshots the current page at desktop and phone width (`NAME-desktop.png`,
@@ -534,16 +712,20 @@ fn upload_rename_view_share_reload_and_log_out() {
         "the public link serves the file"
     );
 
-    // A file added elsewhere (another device) shows up on reload; the session survives it.
+    // A file and folders added elsewhere (another device) show up on reload; the session
+    // survives it.
     upload_multipart(
         &api,
         "budget.csv",
         b"month,amount\nmay,120\n",
         Some("shared costs"),
     );
+    create_folder(&api, "Holiday 2024", None);
+    create_folder(&api, "Receipts", None);
     b.refresh();
     b.wait_page("files");
     b.wait_count(FILE_ROWS, 3);
+    b.wait_count(FOLDER_ROWS, 2);
     assert_eq!(b.path(), "/files", "a reload stays on the files page");
     b.find(&link);
     screenshots_and_phone_fit(&mut b, "files");
@@ -742,6 +924,38 @@ fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
     assert!(!blob.exists(), "the bytes are gone from disk");
     assert_eq!(files_by_name(&root_api, Some(&carol_id)).len(), 2);
 
+    // Carol's folders, made and opened by the admin: the same folder view, through ?user=.
+    b.click("[data-action=\"new-folder\"]");
+    b.fill(&field("new-folder", "name"), "From admin");
+    submit(&b, "new-folder");
+    b.wait_gone(NEW_FOLDER_OPEN);
+    let made = folder_contents(&root_api, None, Some(&carol_id)).0;
+    let from_admin = id(made
+        .get("From admin")
+        .expect("the folder is in carol's root"));
+    assert_eq!(made["From admin"]["owner_id"], json!(carol_id));
+    assert!(
+        folder_contents(&root_api, None, None).0.is_empty(),
+        "nothing made in the admin's own files"
+    );
+    b.click(&format!(
+        "{} [data-action=\"open\"]",
+        folder_row(&from_admin)
+    ));
+    wait_folder(&b, Some(&from_admin));
+    assert_eq!(
+        b.path(),
+        format!("/admin/users/{carol_id}/files/{from_admin}")
+    );
+    b.find("[data-empty]");
+    b.refresh();
+    b.wait_page("user-files");
+    wait_folder(&b, Some(&from_admin));
+    b.click(&crumb(None));
+    wait_folder(&b, None);
+    assert_eq!(b.path(), format!("/admin/users/{carol_id}"));
+    b.wait_count(FILE_ROWS, 2);
+
     // Delete carol: cancel first (nothing happens), then confirm.
     b.click("[data-nav=\"admin\"]");
     b.wait_page("admin");
@@ -795,6 +1009,7 @@ fn every_page_carries_the_documented_hooks() {
         .go()
         .expect(200);
     upload_multipart(&root, "middle.txt", b"in between", None);
+    let box_folder = create_folder(&root, "box", None);
     let (gina, _) = user(&server, "gina");
 
     // Logged out: login and register.
@@ -846,16 +1061,46 @@ fn every_page_carries_the_documented_hooks() {
         "downloaded",
         "shared",
     ] {
-        assert!(
+        // The server sorts a folder by name, size or upload time: those are the buttons.
+        let sortable = ["name", "size", "uploaded"].contains(&column);
+        assert_eq!(
             b.exists(&format!(
                 "table[data-table=\"files\"] button[data-sort=\"{column}\"]"
             )),
-            "no sort button for {column}"
+            sortable,
+            "sort button for {column}"
         );
-        for file in [&plain, &shared] {
-            let cell = format!("{} [data-col=\"{column}\"]", file_row(&id(file)));
+        for row in [
+            file_row(&id(&plain)),
+            file_row(&id(&shared)),
+            folder_row(&box_folder),
+        ] {
+            let cell = format!("{row} [data-col=\"{column}\"]");
             assert!(b.exists(&cell), "no cell {cell}");
         }
+    }
+    // The folder view: breadcrumbs, its toolbar, the folder picker, search.
+    assert!(b.exists(&crumb(None)), "no root breadcrumb");
+    for action in ["new-folder", "download-zip", "upload-folder"] {
+        assert!(
+            b.exists(&format!("button[data-action=\"{action}\"]")),
+            "no [data-action={action}]"
+        );
+    }
+    assert!(b.exists("input[type=\"file\"][webkitdirectory][data-upload-folder-input]"));
+    assert!(
+        b.exists("form[data-form=\"search\"][role=\"search\"] input[type=\"search\"][name=\"q\"]")
+    );
+    assert!(b.exists("main[data-folder=\"root\"]"));
+    let box_row = folder_row(&box_folder);
+    assert!(b.exists(&format!(
+        "{box_row} a[data-action=\"open\"][href=\"/files/{box_folder}\"]"
+    )));
+    for action in ["rename", "move", "download", "delete"] {
+        assert!(
+            b.exists(&format!("{box_row} [data-action=\"{action}\"]")),
+            "a folder row has no [data-action={action}]"
+        );
     }
     let plain_row = file_row(&id(&plain));
     for action in [
@@ -864,6 +1109,7 @@ fn every_page_carries_the_documented_hooks() {
         "download",
         "view",
         "share",
+        "move",
         "delete",
     ] {
         assert!(
@@ -889,7 +1135,10 @@ fn every_page_carries_the_documented_hooks() {
     );
 
     // A sort button orders the rows by that column, and a second click reverses them.
-    let sorted_by_name = |names: &[String]| names.is_sorted() || names.iter().rev().is_sorted();
+    // Three rows: a sort restarts the listing, and while it reloads there are none.
+    let sorted_by_name = |names: &[String]| {
+        names.len() == 3 && (names.is_sorted() || names.iter().rev().is_sorted())
+    };
     // By size first (9, 10, 12 bytes: p, m, s), an order that is not by name either way.
     b.click("button[data-sort=\"size\"]");
     let by_size = ["plain.txt", "middle.txt", "shared.txt"].map(String::from);
@@ -1164,5 +1413,406 @@ fn the_files_page_works_with_the_keyboard_alone() {
     assert!(!left.contains_key("final.txt"), "{left:?}");
     assert!(left.contains_key("keep.txt"));
     assert!(b.exists(&file_row(&id(&keep))));
+
+    // New folder: Enter on the button, type the name, Enter creates it.
+    b.tab_to("button[data-action=\"new-folder\"]");
+    b.press(ENTER);
+    b.wait_until("the folder name field has the focus", |b| {
+        b.js(
+            "return !!document.activeElement?.closest('dialog[data-dialog=\"new-folder\"]');",
+            vec![],
+        ) == Value::Bool(true)
+    });
+    b.press("Letters");
+    b.press(ENTER);
+    b.wait_gone(NEW_FOLDER_OPEN);
+    let mut folders = HashMap::new();
+    b.wait_until("the API has the folder", |_| {
+        folders = folder_contents(&alice, None, None).0;
+        folders.contains_key("Letters")
+    });
+    let letters = id(&folders["Letters"]);
+    b.find(&folder_row(&letters));
+
+    // Move, the keyboard's drag and drop: the dialog, Enter into the folder, "Move here".
+    let keep_row = file_row(&id(&keep));
+    b.tab_to(&format!("{keep_row} [data-action=\"move\"]"));
+    b.press(ENTER);
+    b.find(MOVE_OPEN);
+    b.tab_to(&format!("{MOVE_OPEN} [data-move-folder=\"{letters}\"]"));
+    b.press(ENTER);
+    b.wait_until("the dialog shows the folder", |b| {
+        b.exists(&format!(
+            "{MOVE_OPEN} [data-move-crumb=\"{letters}\"][aria-current]"
+        ))
+    });
+    b.tab_to(&format!("{MOVE_OPEN} [data-action=\"move-here\"]"));
+    b.press(ENTER);
+    b.wait_gone(MOVE_OPEN);
+    b.wait_gone(&keep_row);
+    assert_eq!(folder_of(&alice, &id(&keep)), Some(letters.clone()));
+
+    // Into the folder with Enter on its name, and back up with the root's breadcrumb.
+    b.tab_to(&format!("{} a[data-action=\"open\"]", folder_row(&letters)));
+    b.press(ENTER);
+    wait_folder(&b, Some(&letters));
+    b.find(&keep_row);
+    b.tab_to(&crumb(None));
+    b.press(ENTER);
+    wait_folder(&b, None);
+
+    // Delete the folder: Enter asks, the confirm button deletes it and what it holds.
+    b.tab_to(&format!(
+        "{} [data-action=\"delete\"]",
+        folder_row(&letters)
+    ));
+    b.press(ENTER);
+    b.wait_until("the confirm dialog opens", |b| b.exists(CONFIRM_OPEN));
+    assert!(b.text(CONFIRM_OPEN).contains("Letters"), "names the folder");
+    b.tab_to(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.press(ENTER);
+    b.wait_gone(&folder_row(&letters));
+    alice
+        .get(&format!("/api/folders/{letters}"))
+        .go()
+        .expect_error(404, "not_found");
+    b.assert_clean_console();
+}
+
+/// The folder view end to end: a folder made through the dialog (a taken name refused
+/// next to the field), a file dragged onto the folder's row, the folder opened (its URL,
+/// its breadcrumbs), a file uploaded into it, a file dragged onto the root's breadcrumb,
+/// a reload that stays in the folder, the breadcrumb back to the root, and the browser's
+/// back and forward buttons — each step checked in the page and through the API.
+#[test]
+fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "ivana");
+    let loose = upload_put(&api, "loose.txt", b"to be moved");
+    let loose_id = id(&loose);
+    let uploads = UploadDir::new();
+    let report = uploads.file("report.txt", b"quarterly numbers");
+
+    b.goto("/login");
+    log_in(&b, "ivana", PASSWORD);
+    b.wait_page("files");
+    wait_folder(&b, None);
+    b.wait_count(FILE_ROWS, 1);
+    assert_eq!(crumb_names(&b), ["My files"]);
+
+    // A new folder through the dialog.
+    b.click("[data-action=\"new-folder\"]");
+    b.find(NEW_FOLDER_OPEN);
+    assert_labelled_inputs(&b, "new-folder", &["name"]);
+    b.fill(&field("new-folder", "name"), "Projects");
+    submit(&b, "new-folder");
+    b.wait_gone(NEW_FOLDER_OPEN);
+    let (folders, _) = folder_contents(&api, None, None);
+    let projects = id(folders.get("Projects").expect("the API has the new folder"));
+    assert!(
+        folders["Projects"]["parent_id"].is_null(),
+        "made at the root"
+    );
+    b.find(&folder_row(&projects));
+
+    // A name taken by a file (one namespace for both) is refused next to the field.
+    b.click("[data-action=\"new-folder\"]");
+    b.fill(&field("new-folder", "name"), "loose.txt");
+    submit(&b, "new-folder");
+    field_error(&b, "name");
+    assert!(
+        b.exists(NEW_FOLDER_OPEN),
+        "the dialog stays open to fix the name"
+    );
+    b.click(&format!("{NEW_FOLDER_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(NEW_FOLDER_OPEN);
+    assert_eq!(folder_contents(&api, None, None).0.len(), 1);
+
+    // Drag the file onto the folder's row: it moves there.
+    drag_and_drop(&b, &file_row(&loose_id), &folder_row(&projects));
+    b.wait_gone(&file_row(&loose_id));
+    b.wait_until("the API has the file in the folder", |_| {
+        folder_of(&api, &loose_id).as_deref() == Some(projects.as_str())
+    });
+
+    // Open the folder by its name: its own URL, breadcrumbs, and the moved file.
+    b.click(&format!("{} [data-action=\"open\"]", folder_row(&projects)));
+    wait_folder(&b, Some(&projects));
+    assert_eq!(b.path(), format!("/files/{projects}"));
+    assert_eq!(crumb_names(&b), ["My files", "Projects"]);
+    b.wait_count(FILE_ROWS, 1);
+    b.find(&file_row(&loose_id));
+
+    // Upload into the open folder.
+    b.type_keys("[data-upload-input]", report.to_str().unwrap());
+    b.wait_count(FILE_ROWS, 2);
+    let (_, files) = folder_contents(&api, Some(&projects), None);
+    let report_id = id(files.get("report.txt").expect("uploaded into the folder"));
+    assert_eq!(files["report.txt"]["folder_id"], json!(projects));
+    screenshots_and_phone_fit(&mut b, "folder");
+    assert!(
+        !files_by_name(&api, None).is_empty(),
+        "the flat list still works"
+    );
+
+    // Drag a file onto the root's breadcrumb: it goes back to the root.
+    drag_and_drop(&b, &file_row(&report_id), &crumb(None));
+    b.wait_gone(&file_row(&report_id));
+    b.wait_until("the API has the file at the root", |_| {
+        folder_of(&api, &report_id).is_none()
+    });
+
+    // A reload stays in the folder.
+    b.refresh();
+    b.wait_page("files");
+    wait_folder(&b, Some(&projects));
+    assert_eq!(b.path(), format!("/files/{projects}"));
+    b.wait_count(FILE_ROWS, 1);
+
+    // The root's breadcrumb goes back up.
+    b.click(&crumb(None));
+    wait_folder(&b, None);
+    assert_eq!(b.path(), "/files");
+    b.find(&file_row(&report_id));
+    b.find(&folder_row(&projects));
+
+    // Back and forward walk the folders visited.
+    b.back();
+    wait_folder(&b, Some(&projects));
+    assert_eq!(b.path(), format!("/files/{projects}"));
+    b.find(&file_row(&loose_id));
+    b.forward();
+    wait_folder(&b, None);
+    assert_eq!(b.path(), "/files");
+    b.find(&file_row(&report_id));
+    b.assert_clean_console();
+}
+
+/// Search, zip and folder uploads: a search finds a file two folders down and opening
+/// the hit opens its folder with the file focused; a folder hit opens the folder; the
+/// zip button hands the browser a signed URL that downloads the subtree as a zip without
+/// any header; a whole folder uploads through the folder picker with its structure; and
+/// a name already taken offers "keep both", which stores a second copy beside it.
+#[test]
+fn search_opens_hits_zip_downloads_and_a_whole_folder_uploads() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "jonas");
+    let trips = create_folder(&api, "Trips", None);
+    let year = create_folder(&api, "2024", Some(&trips));
+    let plan = upload_into(&api, &year, "itinerary.txt", b"day 1: arrive");
+    let plan_id = id(&plan);
+    upload_put(&api, "notes.txt", b"at the root");
+
+    b.goto("/login");
+    log_in(&b, "jonas", PASSWORD);
+    b.wait_page("files");
+    wait_folder(&b, None);
+
+    // A file hit shows where it lives; opening it opens that folder, the file focused.
+    b.fill("form[data-form=\"search\"] input[name=\"q\"]", "ITINER");
+    let hit = format!("[data-search-results] [data-search-hit][data-file-id=\"{plan_id}\"]");
+    b.find(&hit);
+    let path = b.text(&format!("{hit} [data-hit-path]"));
+    assert_eq!(path, "My files › Trips › 2024", "the hit shows its path");
+    screenshots_and_phone_fit(&mut b, "search");
+    b.click(&format!("{hit} [data-action=\"open\"]"));
+    wait_folder(&b, Some(&year));
+    assert_eq!(b.path(), format!("/files/{year}"));
+    b.wait_until("the file found has the focus", |b| {
+        b.js(
+            "return document.activeElement?.closest('tr')?.dataset.fileId ?? null;",
+            vec![],
+        ) == json!(plan_id)
+    });
+    assert!(
+        b.exists("[data-search-results][hidden]"),
+        "the results make way for the folder"
+    );
+    assert_eq!(crumb_names(&b), ["My files", "Trips", "2024"]);
+
+    // A folder hit opens the folder itself.
+    b.fill("form[data-form=\"search\"] input[name=\"q\"]", "trips");
+    let folder_hit =
+        format!("[data-search-hit][data-folder-id=\"{trips}\"] [data-action=\"open\"]");
+    b.click(&folder_hit);
+    wait_folder(&b, Some(&trips));
+    assert_eq!(b.path(), format!("/files/{trips}"));
+    b.find(&folder_row(&year));
+
+    // The zip: a signed URL, fetched here without a token, holding the subtree.
+    record_followed_links(&b);
+    b.click("[data-action=\"download-zip\"]");
+    let (url, download) = followed_link(&b);
+    assert!(download, "the zip link is an <a download>");
+    let zip = server.anon().get(&url).go().expect(200);
+    assert_eq!(
+        zip.header("content-type").as_deref(),
+        Some("application/zip"),
+        "{url}"
+    );
+    let names = zip_names(&zip.body);
+    assert!(
+        names.iter().any(|n| n.ends_with("2024/itinerary.txt")),
+        "the zip holds the file with its folder: {names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("notes.txt")),
+        "only this folder's subtree: {names:?}"
+    );
+    // A folder row's own download button zips that folder.
+    b.click(&format!("{} [data-action=\"download\"]", folder_row(&year)));
+    let (url, _) = followed_link(&b);
+    let names = zip_names(&server.anon().get(&url).go().expect(200).body);
+    assert!(
+        names.iter().any(|n| n.ends_with("itinerary.txt")),
+        "{names:?}"
+    );
+
+    // A whole folder through the folder picker, its structure kept.
+    let uploads = UploadDir::new();
+    let camera = uploads.dir.path().join("Camera");
+    std::fs::create_dir_all(camera.join("raw")).unwrap();
+    std::fs::write(camera.join("beach.txt"), b"sand").unwrap();
+    std::fs::write(camera.join("raw").join("beach-raw.txt"), b"more sand").unwrap();
+    b.type_keys("[data-upload-folder-input]", camera.to_str().unwrap());
+    let mut made = HashMap::new();
+    b.wait_until("the API has the uploaded folder", |_| {
+        made = folder_contents(&api, Some(&trips), None).0;
+        made.contains_key("Camera")
+    });
+    let camera_id = id(&made["Camera"]);
+    let mut inside = (HashMap::new(), HashMap::new());
+    b.wait_until("the folder's file and subfolder are stored", |_| {
+        inside = folder_contents(&api, Some(&camera_id), None);
+        inside.0.contains_key("raw") && inside.1.contains_key("beach.txt")
+    });
+    let raw_id = id(&inside.0["raw"]);
+    b.wait_until("the subfolder's file is stored", |_| {
+        folder_contents(&api, Some(&raw_id), None)
+            .1
+            .contains_key("beach-raw.txt")
+    });
+    b.find(&folder_row(&camera_id));
+
+    // A name taken in the folder: the upload asks, and "keep both" stores a second copy.
+    b.click(&format!("{} [data-action=\"open\"]", folder_row(&year)));
+    wait_folder(&b, Some(&year));
+    let again = uploads.file("itinerary.txt", b"day 1: arrive, revised");
+    b.type_keys("[data-upload-input]", again.to_str().unwrap());
+    let keep_both = "[data-upload-item] [data-action=\"keep-both\"]";
+    b.click(keep_both);
+    let mut files = HashMap::new();
+    b.wait_until("a second copy is stored beside the first", |_| {
+        files = folder_contents(&api, Some(&year), None).1;
+        files.len() == 2
+    });
+    let copy = files
+        .iter()
+        .find(|(name, _)| name.as_str() != "itinerary.txt")
+        .map(|(_, file)| file.clone())
+        .expect("a renamed copy");
+    assert!(
+        copy["name"].as_str().unwrap().starts_with("itinerary ("),
+        "{copy}"
+    );
+    b.wait_count(FILE_ROWS, 2);
+    let original = api.get(&format!("/api/files/{plan_id}/content")).go();
+    assert_eq!(
+        original.expect(200).body,
+        b"day 1: arrive",
+        "the first is untouched"
+    );
+    b.assert_clean_console();
+}
+
+/// A folder of hundreds of entries: the first page shows 200, and scrolling to the end
+/// appends the next pages (folders before files) until every entry has come once, without
+/// redrawing the rows already shown; rows far off screen are let go and drawn again when
+/// the user scrolls back. A sort header starts the listing again in that order.
+#[test]
+fn a_big_folder_loads_page_by_page_as_the_user_scrolls() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "kasia");
+    let (folders, files) = (380, 40);
+    for i in 0..folders {
+        create_folder(&api, &format!("folder {i:03}"), None);
+    }
+    for i in 0..files {
+        upload_put(&api, &format!("file {i:03}.txt"), b"x");
+    }
+
+    b.goto("/login");
+    log_in(&b, "kasia", PASSWORD);
+    b.wait_page("files");
+    wait_folder(&b, None);
+    b.wait_count(ENTRY_ROWS, 200);
+    // Every row the page draws from now on, in the order drawn.
+    b.js(
+        "window.testDrawn = []; \
+         new MutationObserver((records) => { \
+           for (const record of records) for (const node of record.addedNodes) { \
+             const rows = node.matches?.('tr') ? [node] : [...(node.querySelectorAll?.('tr') ?? [])]; \
+             for (const tr of rows) if (tr.dataset.folderId || tr.dataset.fileId) window.testDrawn.push( \
+               [tr.dataset.folderId ? 'folder' : 'file', tr.querySelector('[data-col=\"name\"]').textContent.trim()]); \
+           } \
+         }).observe(document.querySelector('table[data-table=\"files\"]'), { childList: true, subtree: true });",
+        vec![],
+    );
+    let first_rows = b.js(
+        "return [...document.querySelectorAll(arguments[0])].map((tr) => \
+           [tr.dataset.folderId ? 'folder' : 'file', tr.querySelector('[data-col=\"name\"]').textContent.trim()]);",
+        vec![json!(ENTRY_ROWS)],
+    );
+    let mut rows: Vec<(String, String)> = serde_json::from_value(first_rows).expect("rows");
+
+    let total = folders + files;
+    b.wait_until("scrolling to the end loads every page", |b| {
+        b.js("window.scrollTo(0, document.body.scrollHeight);", vec![]);
+        b.exists("[data-list-end][hidden]")
+    });
+    let drawn = b.js("return window.testDrawn;", vec![]);
+    let drawn: Vec<(String, String)> = serde_json::from_value(drawn).expect("rows");
+    // Each page adds its own rows and redraws none of those before it.
+    assert_eq!(drawn.len(), total - 200, "rows drawn while scrolling down");
+    rows.extend(drawn);
+    let names: Vec<&str> = rows.iter().map(|(_, name)| name.as_str()).collect();
+    let unique: std::collections::HashSet<&str> = names.iter().copied().collect();
+    assert_eq!(unique.len(), total, "each entry once");
+    let first_file = rows.iter().position(|(kind, _)| kind == "file").unwrap();
+    assert_eq!(first_file, folders, "folders come before files");
+    assert!(
+        names[..folders].is_sorted() && names[folders..].is_sorted(),
+        "by name"
+    );
+    // Far above the screen, the first page has given its rows up: what the page holds
+    // stays the same however long the folder is.
+    assert!(
+        b.count(ENTRY_ROWS) < total,
+        "the rows far off screen are let go"
+    );
+    b.js("window.scrollTo(0, 0);", vec![]);
+    b.wait_until("the first page is drawn again at the top", |b| {
+        b.text_now(&format!("{ENTRY_ROWS} [data-col=\"name\"]"))
+            .as_deref()
+            == Some("folder 000")
+    });
+
+    // Name, descending: the listing starts again from the other end.
+    b.click("button[data-sort=\"name\"]");
+    b.wait_until("the first row is the last folder", |b| {
+        b.text_now(&format!("{ENTRY_ROWS} [data-col=\"name\"]"))
+            .as_deref()
+            == Some(format!("folder {:03}", folders - 1).as_str())
+    });
+    b.wait_count(ENTRY_ROWS, 200);
     b.assert_clean_console();
 }

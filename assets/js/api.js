@@ -74,7 +74,6 @@ async function call(method, path, { json, body, signal } = {}) {
   throw await failure(response, Boolean(headers.Authorization));
 }
 
-const fileQuery = (userId) => (userId ? `?user=${encodeURIComponent(userId)}` : '');
 const fileUrl = (id, rest = '') => `/api/files/${encodeURIComponent(id)}${rest}`;
 const userUrl = (id, rest = '') => `/api/admin/users/${encodeURIComponent(id)}${rest}`;
 
@@ -99,9 +98,17 @@ export async function getAvatar(userId, signal) {
   return response.blob();
 }
 
+/** `?a=1&b=2` from the entries of `params` that are set (null and '' are left out). */
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(name, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
 // Files (`userId`: an admin acting on that user's files)
-export const listFiles = (userId, signal) =>
-  call('GET', `/api/files${fileQuery(userId)}`, { signal }).then((r) => r.files);
 export const updateFile = (id, changes) => call('PATCH', fileUrl(id), { json: changes }).then((r) => r.file);
 export const deleteFile = (id) => call('DELETE', fileUrl(id));
 /** A signed content URL valid for a few minutes, usable where no header can be sent. */
@@ -125,15 +132,18 @@ export async function fetchTextStart(url, limit, signal) {
 }
 
 /**
- * Uploads `file` as the raw body of `PUT /api/files?name=…&comment=…`. XMLHttpRequest,
+ * Uploads `file` as the raw body of `PUT /api/files?name=…&comment=…` into `folderId`
+ * (null: the root); `onConflict` (`rename`, `replace`) answers a name already taken there,
+ * which by default fails with 409 `name_taken`. XMLHttpRequest,
  * not fetch, because only it reports upload progress; the browser streams the File.
  * Returns `{ done, abort }`: `done` resolves with the stored file, rejects with an
  * ApiError, or with an AbortError after `abort()`.
  */
-export function uploadFile(file, { comment = '', userId = null, onProgress }) {
+export function uploadFile(file, { comment = '', userId = null, folderId = null, onConflict = null, onProgress }) {
   const xhr = new XMLHttpRequest();
-  let url = `/api/files?name=${encodeURIComponent(file.name)}&comment=${encodeURIComponent(comment)}`;
-  if (userId) url += `&user=${encodeURIComponent(userId)}`;
+  // `comment` goes even when empty, as it always has; the rest only when set.
+  const url = `/api/files?name=${encodeURIComponent(file.name)}&comment=${encodeURIComponent(comment)}`
+    + query({ user: userId, folder_id: folderId, on_conflict: onConflict }).replace('?', '&');
   const done = new Promise((resolve, reject) => {
     const sentToken = Boolean(currentToken());
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
@@ -153,6 +163,30 @@ export function uploadFile(file, { comment = '', userId = null, onProgress }) {
   xhr.send(file);
   return { done, abort: () => xhr.abort() };
 }
+
+// Folders (`id` null: the account's root; `userId`: an admin acting on that user's tree)
+const folderUrl = (id, rest = '') => `/api/folders/${id ? encodeURIComponent(id) : 'root'}${rest}`;
+
+export const getFolder = (id, signal) => call('GET', folderUrl(id), { signal });
+export const createFolder = (name, parentId, userId) =>
+  call('POST', `/api/folders${query({ user: userId })}`, { json: { name, parent_id: parentId } }).then((r) => r.folder);
+/** `changes`: `{name}` to rename, `{parent_id}` to move (null: to the root). */
+export const updateFolder = (id, changes) => call('PATCH', folderUrl(id), { json: changes }).then((r) => r.folder);
+export const deleteFolder = (id) => call('DELETE', folderUrl(id));
+
+/**
+ * One page of a folder: `{folder, path, folders, files, next_cursor}`. Pass `cursor` back
+ * unchanged, with the same `sort` and `order`, for the next page.
+ */
+export const folderContents = (id, { userId, cursor, sort, order, limit, signal } = {}) =>
+  call('GET', folderUrl(id, `/contents${query({ user: userId, limit, cursor, sort, order })}`), { signal });
+
+/** A signed URL of the folder's subtree as a zip, for an <a download>. */
+export const folderZipLink = (id, userId) => call('POST', folderUrl(id, `/link${query({ user: userId })}`)).then((r) => r.url);
+
+/** Folders and files whose name or comment holds `q`: `{folders, files, next_cursor}`, each with its `path`. */
+export const search = (q, { userId, cursor, limit, signal } = {}) =>
+  call('GET', `/api/search${query({ q, user: userId, limit, cursor })}`, { signal });
 
 // Administration
 export const listUsers = (signal) => call('GET', '/api/admin/users', { signal }).then((r) => r.users);

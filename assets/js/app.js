@@ -20,10 +20,10 @@ import * as userFilesPage from './pages/user-files.js';
 const ROUTES = [
   { pattern: /^\/login$/, page: loginPage, access: 'guest' },
   { pattern: /^\/register$/, page: registerPage, access: 'guest' },
-  { pattern: /^\/files$/, page: filesPage, access: 'user' },
+  { pattern: /^\/files(?:\/([^/]+))?$/, page: filesPage, access: 'user' },
   { pattern: /^\/profile$/, page: profilePage, access: 'user' },
   { pattern: /^\/admin$/, page: adminPage, access: 'admin' },
-  { pattern: /^\/admin\/users\/([^/]+)$/, page: userFilesPage, access: 'admin' },
+  { pattern: /^\/admin\/users\/([^/]+)(?:\/files\/([^/]+))?$/, page: userFilesPage, access: 'admin' },
 ];
 const NOT_FOUND = { page: notFoundPage, access: 'anyone' };
 
@@ -33,6 +33,7 @@ const ME_REFRESH_MIN_GAP_MS = 5_000;
 
 let me = null;
 let page = null; // the AbortController of the page on screen; aborted when it is left
+let shown = null; // { page, handle }: the page module on screen and what its mount returned
 let title = null;
 let lastMeRefresh = 0;
 
@@ -41,7 +42,8 @@ function routeFor(path) {
     const match = route.pattern.exec(path);
     if (!match) continue;
     try {
-      return { ...route, params: match.slice(1).map(decodeURIComponent) };
+      // An optional part that is absent (the root folder) is null.
+      return { ...route, params: match.slice(1).map((p) => (p === undefined ? null : decodeURIComponent(p))) };
     } catch {
       break; // a malformed %-escape names nothing
     }
@@ -83,16 +85,23 @@ function render({ moveFocus }) {
     return;
   }
 
+  // A viewer or question left open belongs to the place being left (Back was pressed).
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+  // A page that can show the new address itself (another folder of the same file
+  // manager) does so in place: the upload comment, the search box and the focus stay.
+  if (shown?.page === route.page && shown.handle?.update?.(route.params)) {
+    markCurrent(path);
+    return;
+  }
+
   page?.abort();
   page = new AbortController();
-  // A viewer or question left open belongs to the page being left (Back was pressed).
-  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   // A fresh <main> per page: a slow answer for the page just left cannot touch this one.
   const main = h('main', { class: 'page', id: 'main', tabindex: '-1' });
   document.querySelector('main').replaceWith(main);
   markCurrent(path);
   window.scrollTo(0, 0);
-  route.page.mount(main, {
+  const handle = route.page.mount(main, {
     signal: page.signal,
     params: route.params,
     me: () => me,
@@ -103,6 +112,7 @@ function render({ moveFocus }) {
     useUser,
     refreshMe,
   });
+  shown = { page: route.page, handle };
   // After a click on a link, start reading at the new page (unless it focused a field).
   if (moveFocus && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
@@ -151,6 +161,7 @@ function refreshMeIfStale() {
 
 function signOutLocally() {
   page?.abort();
+  shown = null;
   cancelAllUploads();
   me = null;
   forgetAllAvatars();

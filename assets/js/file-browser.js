@@ -1,76 +1,271 @@
-// The file manager shared by "My files" and an admin's view of a user's files: upload
-// (button or drop anywhere), the table, and every row action.
+// The folder view shared by "My files" and an admin's view of a user's files: the
+// breadcrumbs, the listing (pages of 200 appended as the user scrolls), uploads of files
+// and whole folders (button or drop anywhere), search, and every row action. The page
+// around it owns the address: it calls `open(folderId)` when the URL names another
+// folder, and the links here (a folder's name, a breadcrumb) change the URL.
 
 import * as api from './api.js';
 import { copyLink, copyText } from './clipboard.js';
 import { confirmAction, h, replaceChildren, toast } from './dom.js';
+import { dragSource, dropTargets } from './drag-move.js';
 import { errorMessage } from './errors.js';
 import { createFileTable } from './file-table.js';
+import { FOLDER_CREATED, readDrop, treeFromPicker, uploadTree, walkDirectories } from './folder-upload.js';
 import { setText } from './i18n.js';
 import { icon } from './icons.js';
 import { editInPlace } from './inline-edit.js';
+import { chooseFolder } from './move-dialog.js';
+import { askNewFolder } from './new-folder.js';
 import * as rules from './rules.js';
+import { createSearch } from './search.js';
 import { UPLOADED, uploadFiles } from './upload.js';
 import { openViewer, previewKind } from './viewer.js';
 
+/** Entries per page of the listing: a screenful many times over, and quick to draw. */
+const PAGE = 200;
+/** The next page is asked for when the end of the list is this close below the screen. */
+const MORE_MARGIN_PX = 1200;
+
 /**
- * Builds the file manager into `main` for the files of `ownerId`. `userId` is set when an
- * admin manages someone else's files (the API's `?user=`). Resolves once the list has
- * loaded (or failed to, with the error shown); the page marks itself ready then.
+ * Builds the folder view into `main` for the files of `ownerId`, showing `folderId` (null:
+ * the root). `userId` is set when an admin manages someone else's files (the API's
+ * `?user=`). `head` takes the search box; `rootLabel` names the root (a message);
+ * `folderHref(id)` is a folder's address; `navigate(path)` goes there; `onFolder(folder)`
+ * runs when a folder is shown (null: the root); `onChange()` when the account's files
+ * changed (an upload, a delete). Returns `{ready, open}`: `ready` resolves once the first
+ * folder has shown (or failed to, with the reason on screen); `open(id)` shows another.
  */
-export function mountFileBrowser(main, { ownerId, userId = null, signal, summary }) {
-  const table = createFileTable({ onAction: (action, file, button) => act(action, file, button) });
-  const listCard = h('section', { class: 'card files-card' }, table.element);
+export function mountFileBrowser(main, options) {
+  const { ownerId, userId = null, signal, head, rootLabel, folderHref, navigate } = options;
+  const { onFolder = () => {}, onChange = () => {} } = options;
+
+  const table = createFileTable({ onAction: (action, entry, button) => act(action, entry, button), onSort: reload, folderHref });
+  const crumbs = h('ol', { class: 'crumbs' });
+  const crumbNav = h('nav', { class: 'breadcrumbs', data: { breadcrumbs: '' }, tAttrs: { 'aria-label': 'files.location' } }, crumbs);
+  const toolbarButton = (action, symbol, label) =>
+    h('button', { type: 'button', class: 'button', data: { action } }, icon(symbol), h('span', { t: label }));
+  const newFolderButton = toolbarButton('new-folder', 'folder-plus', 'files.new_folder');
+  const zipButton = toolbarButton('download-zip', 'download', 'files.download_zip');
+  const listArea = h('div', { class: 'list-area' }, table.element);
+  const moreButton = h('button', { type: 'button', class: 'button', data: { action: 'load-more' }, t: 'files.load_more' });
+  const listEnd = h('div', { class: 'list-end', data: { listEnd: '' }, hidden: true }, moreButton);
+  const listCard = h('section', { class: 'card files-card', 'aria-labelledby': 'folder-name' },
+    h('div', { class: 'folder-bar' }, crumbNav, h('div', { class: 'folder-actions' }, newFolderButton, zipButton)),
+    listArea,
+    listEnd);
+  const search = createSearch({
+    userId,
+    signal,
+    rootLabel,
+    folderHref,
+    onOpenFile: openFileFolder,
+    onActive: (active) => {
+      listCard.hidden = active;
+    },
+  });
+  head.append(search.form);
   const upload = uploadPanel();
   const overlay = h('div', { class: 'drop-overlay', hidden: true },
     h('div', { class: 'drop-overlay-inner' }, icon('upload'), h('p', { t: 'files.drop_here' })));
-  main.append(upload.element, listCard, overlay);
-  acceptDrops();
+  main.append(upload.element, search.results, listCard, overlay);
 
-  let loaded = false;
+  let here = null; // the folder on screen: { id, folder, path, cursor, done, shown, loading, signal, … }
+  let pendingFile = null; // a file to mark once its row is on screen (a search hit)
+  let markReady;
+  const ready = new Promise((resolve, reject) => {
+    markReady = resolve;
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
+  acceptDrops();
+  acceptMoves();
+  const observer = new IntersectionObserver((records) => {
+    if (records.some((r) => r.isIntersecting) && here) loadPage(here);
+  }, { rootMargin: `0px 0px ${MORE_MARGIN_PX}px 0px` });
+  observer.observe(listEnd);
+  signal.addEventListener('abort', () => {
+    observer.disconnect();
+    table.disconnect();
+  }, { once: true });
+  moreButton.addEventListener('click', () => loadPage(here));
+  newFolderButton.addEventListener('click', () => guard(null, newFolder));
+  zipButton.addEventListener('click', () => guard(null, () => downloadZip(here.id)));
+
   document.addEventListener(UPLOADED, (event) => {
-    if (event.detail.owner_id !== ownerId || !loaded) return;
-    table.put(event.detail);
-    showState();
+    const file = event.detail;
+    if (file.owner_id !== ownerId) return;
+    onChange();
+    if (here?.shown && (file.folder_id ?? null) === here.id) show({ kind: 'file', item: file });
+  }, { signal });
+  document.addEventListener(FOLDER_CREATED, (event) => {
+    const folder = event.detail;
+    if (folder.owner_id === ownerId && here?.shown && (folder.parent_id ?? null) === here.id) show({ kind: 'folder', item: folder });
   }, { signal });
 
-  async function load() {
-    try {
-      table.setFiles(await api.listFiles(userId, signal));
-      loaded = true;
-      showState();
-    } catch (err) {
-      if (signal.aborted) throw err;
-      showLoadError(err);
+  // -------------------------------------------------------------------------------------
+  // The listing
+
+  /** Shows folder `id` (null: the root); `reload` starts again even when it is on screen. */
+  function open(id, { reload: again = false } = {}) {
+    search.clear();
+    if (here && here.id === id && !again) {
+      markPendingFile();
+      return;
     }
+    here?.controller.abort();
+    const controller = new AbortController();
+    here = {
+      id,
+      folder: null,
+      path: [],
+      cursor: null,
+      done: false,
+      shown: false,
+      loading: false,
+      controller,
+      signal: AbortSignal.any([signal, controller.signal]),
+      // The first folder is the page's own; later ones were asked for and get the focus.
+      moveFocus: here !== null,
+    };
+    if (!again) window.scrollTo(0, 0);
+    delete main.dataset.folder;
+    listEnd.hidden = true;
+    if (!table.element.isConnected) replaceChildren(listArea, table.element);
+    table.showSkeleton();
+    loadPage(here);
+  }
+
+  function reload() {
+    if (here) open(here.id, { reload: true });
+  }
+
+  async function loadPage(state) {
+    if (!state || state.loading || state.done || state !== here) return;
+    state.loading = true;
+    const first = !state.shown;
+    try {
+      const page = await api.folderContents(state.id, {
+        userId,
+        cursor: state.cursor,
+        sort: table.sort.key,
+        order: table.sort.order,
+        limit: PAGE,
+        signal: state.signal,
+      });
+      if (first) {
+        table.clear();
+        state.folder = page.folder;
+        state.path = page.path;
+        showCrumbs(state);
+        onFolder(page.folder);
+      }
+      table.append(page.folders, page.files);
+      state.cursor = page.next_cursor;
+      state.done = !page.next_cursor;
+      table.complete = state.done;
+      state.shown = true;
+      showState();
+      if (first) {
+        main.dataset.folder = state.id ?? 'root';
+        if (state.moveFocus) focusList();
+        markReady();
+      }
+      markPendingFile();
+    } catch (err) {
+      if (state.signal.aborted) return;
+      if (first) {
+        showLoadError(err, state);
+        markReady();
+      } else {
+        toast(errorMessage(err), { error: true }); // "Show more" stays to try again
+      }
+    } finally {
+      state.loading = false;
+    }
+    // A short page may leave the end of the list in sight: the observer only reports a
+    // change, so look once more.
+    if (!state.done && state === here) requestAnimationFrame(() => nearEnd() && loadPage(state));
+  }
+
+  function nearEnd() {
+    return !listEnd.hidden && listEnd.getBoundingClientRect().top < window.innerHeight + MORE_MARGIN_PX;
+  }
+
+  /** Adds or redraws an entry the page learnt of (an upload, a rename, a new folder). */
+  function show(entry) {
+    const row = table.put(entry);
+    showState();
+    return row;
   }
 
   // -------------------------------------------------------------------------------------
   // What the list area shows: the table, the empty state, or why the list did not load
 
   function showState() {
-    setText(summary, ['files.summary', { count: table.size, size: { bytes: table.totalBytes() } }]);
-    if (table.size === 0) {
-      replaceChildren(listCard, h('div', { class: 'empty-state', data: { empty: '' } },
+    listEnd.hidden = here.done;
+    if (table.size === 0 && here.done) {
+      replaceChildren(listArea, h('div', { class: 'empty-state', data: { empty: '' } },
         icon('upload'),
-        h('p', { class: 'empty-title', t: 'files.empty_title' }),
+        h('p', { class: 'empty-title', t: here.id ? 'files.folder_empty_title' : 'files.empty_title' }),
         h('p', { class: 'empty-text', t: 'files.empty_text' })));
     } else if (!table.element.isConnected) {
-      replaceChildren(listCard, table.element);
+      replaceChildren(listArea, table.element);
     }
   }
 
-  function showLoadError(err) {
+  function showLoadError(err, state) {
+    showCrumbs(state);
     const retry = h('button', { type: 'button', class: 'button', t: 'common.retry' });
     const message = h('p', { class: 'load-error-text' });
     setText(message, errorMessage(err));
-    replaceChildren(listCard, h('div', { class: 'load-error', role: 'alert' },
+    replaceChildren(listArea, h('div', { class: 'load-error', role: 'alert' },
       h('p', { class: 'empty-title', t: 'files.load_failed' }), message, retry));
-    retry.addEventListener('click', () => {
-      replaceChildren(listCard, table.element);
-      table.showSkeleton();
-      load().catch(() => {}); // only an abort (page left) gets here
-    });
+    retry.addEventListener('click', () => open(state.id, { reload: true }));
+  }
+
+  function showCrumbs(state) {
+    // Until the folder has loaded its path is not known: the root, then the folder unnamed.
+    const trail = [{ id: null, name: null }, ...state.path];
+    if (state.id && !state.path.length) trail.push({ id: state.id, name: '…' });
+    replaceChildren(crumbs, trail.map((step, i) => {
+      const current = i === trail.length - 1;
+      const link = h('a', {
+        class: 'crumb',
+        href: folderHref(step.id),
+        draggable: 'false',
+        id: current ? 'folder-name' : null,
+        'aria-current': current ? 'page' : null,
+        data: { link: '', crumb: step.id ?? 'root' },
+      });
+      if (step.id) setText(link, step.name);
+      else replaceChildren(link, icon('home'), h('span', { t: rootLabel }));
+      return h('li', {}, i > 0 && h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, icon('chevron-right')), link);
+    }));
+  }
+
+  /** After opening a folder, the keyboard carries on at its first entry (or its name). */
+  function focusList() {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected && !listCard.contains(active)) return;
+    (table.element.querySelector('[data-action="open"]') ?? crumbs.querySelector('[aria-current]'))?.focus();
+  }
+
+  function markPendingFile() {
+    const row = pendingFile && table.rowOf(pendingFile);
+    if (!row) return;
+    pendingFile = null;
+    for (const marked of table.element.querySelectorAll('.row-marked')) marked.classList.remove('row-marked');
+    row.classList.add('row-marked');
+    row.scrollIntoView({ block: 'center' });
+    row.querySelector('[data-action="open"]')?.focus({ preventScroll: true });
+  }
+
+  /** A file hit of the search: its folder opens, with the file marked once it shows. */
+  function openFileFolder(file) {
+    pendingFile = file.id;
+    const folderId = file.folder_id ?? null;
+    if (here?.id === folderId) open(folderId);
+    else navigate(folderHref(folderId));
   }
 
   // -------------------------------------------------------------------------------------
@@ -86,6 +281,14 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
       tabindex: '-1', // the Upload button is the control; this input only holds the choice
       data: { uploadInput: '' },
     });
+    const folderInput = h('input', {
+      id: 'upload-folder-input',
+      class: 'visually-hidden',
+      type: 'file',
+      webkitdirectory: true,
+      tabindex: '-1',
+      data: { uploadFolderInput: '' },
+    });
     const comment = h('input', {
       id: 'upload-comment',
       name: 'comment',
@@ -97,22 +300,31 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
     });
     const chooser = h('button', { type: 'submit', class: 'button button-primary upload-button' },
       icon('upload'), h('span', { t: 'files.upload' }));
+    const folderChooser = h('button', { type: 'button', class: 'button upload-button', data: { action: 'upload-folder' } },
+      icon('folder-upload'), h('span', { t: 'files.upload_folder' }));
     const formEl = h('form', { class: 'upload-form', data: { form: 'comment-upload' }, novalidate: true },
       h('div', { class: 'field upload-comment-field' },
         h('label', { for: comment.id, t: 'files.comment_label' }),
         comment,
         h('p', { class: 'field-error', data: { errorFor: 'comment' }, 'aria-live': 'polite' })),
-      h('div', { class: 'upload-actions' }, input, chooser));
+      h('div', { class: 'upload-actions' }, input, folderInput, chooser, folderChooser));
     // The button opens the file chooser; Enter in the comment field does the same.
     formEl.addEventListener('submit', (event) => {
       event.preventDefault();
       if (commentProblem()) return;
       input.click();
     });
+    folderChooser.addEventListener('click', () => {
+      if (!commentProblem()) folderInput.click();
+    });
     comment.addEventListener('input', commentProblem);
     input.addEventListener('change', () => {
       start([...input.files]);
       input.value = ''; // so choosing the same file again uploads it again
+    });
+    folderInput.addEventListener('change', () => {
+      startTree(treeFromPicker(folderInput.files));
+      folderInput.value = '';
     });
 
     function commentProblem() {
@@ -121,17 +333,24 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
       return problem;
     }
 
+    /** Uploads `files` into the folder on screen. */
     function start(files) {
       if (!files.length || commentProblem()) return;
-      uploadFiles(files, { comment: comment.value, userId });
+      uploadFiles(files, { comment: comment.value, userId, folderId: here.id });
+    }
+
+    /** Uploads a tree of folders and files into `parentId` (the folder on screen by default). */
+    function startTree(tree, parentId = here.id) {
+      if ((!tree.files.length && !tree.folders.length) || commentProblem()) return;
+      uploadTree(tree, { parentId, userId, comment: comment.value }).catch((err) => toast(errorMessage(err), { error: true }));
     }
 
     const element = h('section', { class: 'card upload-card' }, formEl,
       h('p', { class: 'upload-hint', t: 'files.drop_hint' }));
-    return { element, start };
+    return { element, start, startTree };
   }
 
-  /** Files dropped anywhere on the page upload too; an overlay shows while dragging. */
+  /** Files and folders dropped anywhere on the page upload too; an overlay shows while dragging. */
   function acceptDrops() {
     let depth = 0; // dragenter/leave fire for every child crossed: count to know when out
     const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
@@ -158,70 +377,101 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
       if (!carriesFiles(event)) return;
       event.preventDefault(); // else the browser opens the file in place of the app
       hide();
-      const items = [...event.dataTransfer.items].filter((item) => item.kind === 'file');
-      const folders = items.filter((item) => item.webkitGetAsEntry?.()?.isDirectory);
-      if (folders.length) toast(['files.no_folders'], { error: true });
-      const files = items.filter((item) => !folders.includes(item)).map((item) => item.getAsFile());
-      upload.start(files.filter(Boolean));
+      // The drop's items are readable only now; the directories are walked afterwards.
+      const { files, directories } = readDrop(event.dataTransfer);
+      const parentId = here.id;
+      upload.start(files);
+      if (!directories.length) return;
+      walkDirectories(directories).then(
+        (tree) => upload.startTree(tree, parentId),
+        (err) => toast(errorMessage(err), { error: true }),
+      );
     }, { signal });
   }
 
-  // -------------------------------------------------------------------------------------
-  // Row actions
+  /** Rows picked up and dropped on a folder row or a breadcrumb move there. */
+  function acceptMoves() {
+    dragSource(table.element, (row) => {
+      const entry = table.entryOf(row);
+      return entry && { kind: entry.kind, id: entry.item.id, name: entry.item.name };
+    }, { signal });
+    const drop = (ref, target) => {
+      const entry = table.rowOf(ref.id) && table.entryOf(table.rowOf(ref.id));
+      if (entry) guard(entry, () => moveTo(entry, target));
+    };
+    dropTargets(table.element, {
+      signal,
+      targetOf: (el, ref) => {
+        const row = el.closest?.('tr[data-folder-id]');
+        return row && row.dataset.folderId !== ref?.id ? row : null;
+      },
+      onDrop: (ref, row) => drop(ref, { id: row.dataset.folderId, name: table.entryOf(row).item.name }),
+    });
+    dropTargets(crumbNav, {
+      signal,
+      targetOf: (el) => el.closest?.('a[data-crumb]:not([aria-current])') ?? null,
+      onDrop: (ref, link) => {
+        const id = link.dataset.crumb === 'root' ? null : link.dataset.crumb;
+        drop(ref, { id, name: id ? link.textContent : rootLabel });
+      },
+    });
+  }
 
-  async function act(action, file, button) {
+  // -------------------------------------------------------------------------------------
+  // Actions
+
+  /** Runs an action, turning its failure into a message (and a vanished entry's row going). */
+  async function guard(entry, work) {
     try {
-      await ACTIONS[action](file, button);
+      await work();
     } catch (err) {
       if (err.name === 'AbortError' || signal.aborted) return;
-      if (err.code === 'not_found') {
+      if (entry && err.code === 'not_found') {
         // Deleted meanwhile (another tab, an admin): the row goes too.
-        table.remove(file.id);
-        showState();
-        toast(['files.gone', { name: file.name }], { error: true });
+        removeRow(entry.item.id);
+        toast([entry.kind === 'folder' ? 'folders.gone' : 'files.gone', { name: entry.item.name }], { error: true });
         return;
       }
       toast(errorMessage(err), { error: true });
     }
   }
 
-  const ACTIONS = {
-    open: (file) => (previewKind(file.content_type) ? ACTIONS.view(file) : ACTIONS.download(file)),
+  function act(action, entry, button) {
+    const actions = entry.kind === 'folder' ? FOLDER_ACTIONS : FILE_ACTIONS;
+    return guard(entry, () => actions[action](entry.item, button, entry));
+  }
+
+  const FILE_ACTIONS = {
+    open: (file) => (previewKind(file.content_type) ? FILE_ACTIONS.view(file) : FILE_ACTIONS.download(file)),
 
     async view(file) {
       markDownloaded(file); // the viewer fetches the bytes, which the server records
-      await openViewer(file, { onDownload: (shown) => act('download', shown) });
+      await openViewer(file, { onDownload: (shown) => act('download', { kind: 'file', item: shown }) });
     },
 
     async download(file) {
-      const url = await api.contentLink(file.id);
       // The response is an attachment: following the link saves the file, the page stays.
-      const link = h('a', { href: url, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
+      follow(await api.contentLink(file.id));
       markDownloaded(file);
     },
 
     rename: (file, button) =>
-      editCell(file, button.closest('.cell-edit'), {
+      editCell({ kind: 'file', item: file }, button.closest('.cell-edit'), {
         name: 'name',
-        value: file.name,
         label: ['files.rename', { name: file.name }],
         validate: rules.fileName,
       }),
 
     'edit-comment': (file, button) =>
-      editCell(file, button.closest('.cell-edit'), {
+      editCell({ kind: 'file', item: file }, button.closest('.cell-edit'), {
         name: 'comment',
-        value: file.comment,
         label: ['files.edit_comment', { name: file.name }],
         validate: rules.comment,
       }),
 
     async share(file) {
       const shared = await api.shareFile(file.id);
-      table.put(shared);
+      show({ kind: 'file', item: shared });
       const copied = await copyText(shared.share_url);
       toast(copied ? ['share.created_copied'] : ['share.created']);
     },
@@ -230,9 +480,11 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
 
     async revoke(file) {
       await api.unshareFile(file.id);
-      table.put({ ...file, share_url: null });
+      show({ kind: 'file', item: { ...file, share_url: null } });
       toast(['share.revoked', { name: file.name }]);
     },
+
+    move: (file, button, entry) => moveWithDialog(entry),
 
     async delete(file) {
       const confirmed = await confirmAction({
@@ -242,36 +494,108 @@ export function mountFileBrowser(main, { ownerId, userId = null, signal, summary
       });
       if (!confirmed) return;
       await api.deleteFile(file.id);
-      const row = table.rowOf(file.id);
-      const neighbour = row?.nextElementSibling ?? row?.previousElementSibling;
-      table.remove(file.id);
-      showState();
-      // Keyboard users carry on from the next file rather than from the top of the page.
-      (neighbour?.querySelector('[data-action="open"]') ?? main).focus();
+      removeRow(file.id);
+      onChange();
       toast(['files.deleted', { name: file.name }]);
     },
   };
 
-  async function editCell(file, container, { name, value, label, validate }) {
+  const FOLDER_ACTIONS = {
+    download: (folder) => downloadZip(folder.id),
+
+    rename: (folder, button) =>
+      editCell({ kind: 'folder', item: folder }, button.closest('.cell-edit'), {
+        name: 'name',
+        label: ['files.rename_folder', { name: folder.name }],
+        validate: rules.fileName,
+      }),
+
+    move: (folder, button, entry) => moveWithDialog(entry),
+
+    async delete(folder) {
+      const confirmed = await confirmAction({
+        title: ['folders.delete_title'],
+        message: ['folders.delete_text', { name: folder.name }],
+        confirmLabel: 'folders.delete_confirm',
+      });
+      if (!confirmed) return;
+      await api.deleteFolder(folder.id);
+      removeRow(folder.id);
+      onChange();
+      toast(['folders.deleted', { name: folder.name }]);
+    },
+  };
+
+  async function newFolder() {
+    const parentId = here.id;
+    const folder = await askNewFolder({ create: (name) => api.createFolder(name, parentId, userId) });
+    if (!folder) return;
+    if (here.id === parentId) show({ kind: 'folder', item: folder })?.querySelector('[data-action="open"]')?.focus();
+    toast(['folders.created', { name: folder.name }]);
+  }
+
+  async function downloadZip(folderId) {
+    follow(await api.folderZipLink(folderId, userId), { download: true });
+  }
+
+  /** Follows a signed URL of an attachment: the browser saves it and the page stays. */
+  function follow(url, { download = false } = {}) {
+    const link = h('a', { href: url, download, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
+  async function moveWithDialog(entry) {
+    const target = await chooseFolder({ entry, startId: here.id, userId, rootLabel });
+    if (target) await moveTo(entry, target);
+    else table.rowOf(entry.item.id)?.querySelector('[data-action="move"]')?.focus();
+  }
+
+  /** Moves `entry` into folder `target` ({id, name}; id null: the root). */
+  async function moveTo(entry, target) {
+    const { kind, item } = entry;
+    const from = kind === 'folder' ? item.parent_id ?? null : item.folder_id ?? null;
+    if (target.id === from || (kind === 'folder' && target.id === item.id)) return;
+    if (kind === 'folder') await api.updateFolder(item.id, { parent_id: target.id });
+    else await api.updateFile(item.id, { folder_id: target.id });
+    removeRow(item.id);
+    toast(['files.moved', { name: item.name, target: target.name }]);
+  }
+
+  /** Takes a row away; keyboard users carry on from the next entry, not the top of the page. */
+  function removeRow(id) {
+    const row = table.rowOf(id);
+    const hadFocus = row?.contains(document.activeElement) || !document.activeElement || document.activeElement === document.body;
+    const neighbour = row?.nextElementSibling ?? row?.previousElementSibling;
+    table.remove(id);
+    showState();
+    if (hadFocus) (neighbour?.querySelector('[data-action="open"]') ?? crumbs.querySelector('[aria-current]') ?? main).focus();
+  }
+
+  async function editCell(entry, container, { name, label, validate }) {
+    const { kind, item } = entry;
     const outcome = await editInPlace(container, {
       name,
-      value,
+      value: item[name],
       label,
       validate,
-      save: async (newValue) => {
-        const updated = await api.updateFile(file.id, { [name]: newValue });
-        table.put(updated);
+      save: async (value) => {
+        const updated = kind === 'folder'
+          ? await api.updateFolder(item.id, { [name]: value })
+          : await api.updateFile(item.id, { [name]: value });
+        show({ kind, item: updated });
       },
     });
     const editButton = name === 'name' ? 'rename' : 'edit-comment';
-    table.rowOf(file.id)?.querySelector(`[data-action="${editButton}"]`)?.focus();
+    table.rowOf(item.id)?.querySelector(`[data-action="${editButton}"]`)?.focus();
     return outcome;
   }
 
   function markDownloaded(file) {
-    table.put({ ...file, last_downloaded_at: new Date().toISOString() });
+    show({ kind: 'file', item: { ...file, last_downloaded_at: new Date().toISOString() } });
   }
 
-  table.showSkeleton();
-  return load();
+  open(options.folderId ?? null);
+  return { ready, open };
 }

@@ -242,6 +242,18 @@ impl Browser {
         self.run("refresh", self.client().refresh());
     }
 
+    /// Goes one step back in the history, as the browser's back button does.
+    #[track_caller]
+    pub fn back(&self) {
+        self.run("back", self.client().back());
+    }
+
+    /// Goes one step forward in the history, as the browser's forward button does.
+    #[track_caller]
+    pub fn forward(&self) {
+        self.run("forward", self.client().forward());
+    }
+
     /// The current path with its query, e.g. `/login?next=%2Ffiles`.
     #[track_caller]
     pub fn path(&self) -> String {

@@ -1,4 +1,5 @@
-// An admin managing one user's files: the same file manager, acting through `?user=`.
+// An admin managing one user's files: the same folder view, acting through `?user=`, at
+// /admin/users/{id} (their root) and /admin/users/{id}/files/{folder id}.
 
 import * as api from '../api.js';
 import { avatarBadge } from '../avatar.js';
@@ -7,31 +8,63 @@ import { mountFileBrowser } from '../file-browser.js';
 import { setText } from '../i18n.js';
 import * as notFound from './not-found.js';
 
+const SUMMARY_DELAY_MS = 1000;
+
 export function mount(main, ctx) {
-  const { params: [userId], signal, setTitle } = ctx;
+  const { params: [userId, folderId], signal, setTitle, navigate } = ctx;
   setTitle(['user_files.title_loading']);
   // The name arrives with the user list; a placeholder of the same height holds its place.
   const title = h('h1', {}, h('span', { class: 'skeleton skeleton-title' }));
   const avatarSlot = h('span', { class: 'page-head-avatar' });
   const summary = h('p', { class: 'page-summary' });
-  main.append(h('div', { class: 'page-head' },
+  const head = h('div', { class: 'page-head' },
     h('a', { class: 'back-link', href: '/admin', data: { link: '' }, t: 'user_files.back' }),
-    h('div', { class: 'page-head-user' }, avatarSlot, h('div', {}, title, summary))));
+    h('div', { class: 'page-head-user' }, avatarSlot, h('div', {}, title, summary)));
+  main.append(head);
 
-  const owner = api.listUsers(signal).then((users) => users.find((u) => u.id === userId));
+  const base = `/admin/users/${encodeURIComponent(userId)}`;
+  const folderHref = (id) => (id ? `${base}/files/${encodeURIComponent(id)}` : base);
+  let name = null;
+  let folderName = null;
+  const showTitle = () => {
+    if (name) setTitle(folderName ?? ['user_files.title', { name }]);
+  };
+  const readOwner = () => api.listUsers(signal).then((users) => users.find((u) => u.id === userId));
+  const showSummary = (user) => setText(summary, ['files.summary', { count: user.file_count, size: { bytes: user.total_size } }]);
+  let timer = null;
+  signal.addEventListener('abort', () => clearTimeout(timer));
+
   // Stopped on its own when the user turns out not to exist (no drops into nowhere).
-  const browser = new AbortController();
-  const files = mountFileBrowser(main, { ownerId: userId, userId, signal: AbortSignal.any([signal, browser.signal]), summary });
-  Promise.all([owner, files]).then(
+  const stop = new AbortController();
+  const browser = mountFileBrowser(main, {
+    ownerId: userId,
+    userId,
+    folderId,
+    signal: AbortSignal.any([signal, stop.signal]),
+    head,
+    rootLabel: ['user_files.root'],
+    folderHref,
+    navigate,
+    onFolder: (folder) => {
+      folderName = folder?.name ?? null;
+      showTitle();
+    },
+    onChange: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => readOwner().then((user) => user && showSummary(user), () => {}), SUMMARY_DELAY_MS);
+    },
+  });
+  Promise.all([readOwner(), browser.ready]).then(
     ([user]) => {
       if (!user) {
-        browser.abort();
+        stop.abort();
         notFound.mount(main, ctx);
         return;
       }
-      const name = user.full_name ? `${user.full_name} (${user.username})` : user.username;
-      setText(title, ['user_files.title', { name }]);
-      setTitle(['user_files.title', { name: user.username }]);
+      name = user.username;
+      setText(title, ['user_files.title', { name: user.full_name ? `${user.full_name} (${user.username})` : user.username }]);
+      showTitle();
+      showSummary(user);
       replaceChildren(avatarSlot, avatarBadge(user, { large: true }));
       main.dataset.page = 'user-files';
     },
@@ -42,4 +75,11 @@ export function mount(main, ctx) {
       main.dataset.page = 'user-files';
     },
   );
+  return {
+    update([id, folder]) {
+      if (id !== userId) return false; // another user: a page of its own
+      browser.open(folder);
+      return true;
+    },
+  };
 }
