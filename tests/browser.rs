@@ -1324,6 +1324,54 @@ fn drop_upload_copy_link_revoke_and_delete() {
     assert!(!blob.exists(), "the bytes are gone from disk");
     assert_eq!(b.count(FILE_ROWS), 1);
     assert!(b.exists(&file_row(&id(&kept))));
+
+    // A folder dropped with a file beside it: the tree is walked (webkitGetAsEntry) and
+    // rebuilt on the server, an empty folder included. A test cannot hand the page a real
+    // directory, so the entries the browser would give are stood in for, one batch of
+    // readEntries at a time as Chromium hands them out.
+    b.js(
+        "const file = (name, text) => ({ isFile: true, isDirectory: false, name, \
+           file: (ok) => ok(new File([text], name, { type: 'text/plain' })) }); \
+         const dir = (name, children) => ({ isFile: false, isDirectory: true, name, \
+           createReader() { let next = 0; \
+             return { readEntries: (ok) => ok(next < children.length ? [children[next++]] : []) }; } }); \
+         const tree = dir('Scans', [file('page 1.txt', 'first page'), \
+           dir('Old', [file('page 0.txt', 'older page')]), dir('Empty', [])]); \
+         const real = DataTransferItem.prototype.webkitGetAsEntry; \
+         DataTransferItem.prototype.webkitGetAsEntry = function () { \
+           return this.getAsFile()?.name === 'Scans' ? tree : real.call(this); }; \
+         const dt = new DataTransfer(); \
+         dt.items.add(new File([''], 'Scans')); \
+         dt.items.add(new File(['beside it'], 'beside.txt', { type: 'text/plain' })); \
+         for (const type of ['dragenter', 'dragover', 'drop']) \
+           document.body.dispatchEvent(new DragEvent(type, \
+             { dataTransfer: dt, bubbles: true, cancelable: true }));",
+        vec![],
+    );
+    let mut root = (HashMap::new(), HashMap::new());
+    b.wait_until("the dropped folder and file are stored", |_| {
+        root = folder_contents(&api, None, None);
+        root.0.contains_key("Scans") && root.1.contains_key("beside.txt")
+    });
+    assert!(
+        !root.1.contains_key("Scans"),
+        "the folder is not uploaded as a file"
+    );
+    let scans = id(&root.0["Scans"]);
+    let mut inside = (HashMap::new(), HashMap::new());
+    b.wait_until("the folder's tree is stored", |_| {
+        inside = folder_contents(&api, Some(&scans), None);
+        inside.1.contains_key("page 1.txt")
+            && inside.0.contains_key("Old")
+            && inside.0.contains_key("Empty")
+    });
+    let old = folder_contents(&api, Some(&id(&inside.0["Old"])), None).1;
+    let old_page = old.get("page 0.txt").expect("the subfolder's file");
+    let bytes = api
+        .get(&format!("/api/files/{}/content", id(old_page)))
+        .go();
+    assert_eq!(bytes.expect(200).body, b"older page");
+    b.find(&folder_row(&scans));
     b.assert_clean_console();
 }
 
