@@ -301,7 +301,7 @@ fn list_returns_only_the_callers_files() {
     let b1 = upload_put(&bobby, "b1.txt", b"333");
 
     let body = alice.get("/api/files").go().expect(200).json();
-    assert_keys(&body, &["files"]);
+    assert_keys(&body, &["files", "next_cursor"]);
     let files = body["files"].as_array().expect("array");
     files.iter().for_each(assert_file);
     let mut ids: Vec<String> = files.iter().map(id).collect();
