@@ -1579,6 +1579,13 @@ fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history()
     b.wait_gone(NEW_FOLDER_OPEN);
     assert_eq!(folder_contents(&api, None, None).0.len(), 1);
 
+    // The move dialog offers the folder (the keyboard's way, tested with the keyboard).
+    b.click(&format!("{} [data-action=\"move\"]", file_row(&loose_id)));
+    b.find(&format!("{MOVE_OPEN} [data-move-folder=\"{projects}\"]"));
+    screenshots_and_phone_fit(&mut b, "move");
+    b.click(&format!("{MOVE_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(MOVE_OPEN);
+
     // Drag the file onto the folder's row: it moves there.
     drag_and_drop(&b, &file_row(&loose_id), &folder_row(&projects));
     b.wait_gone(&file_row(&loose_id));
@@ -1600,6 +1607,7 @@ fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history()
     let (_, files) = folder_contents(&api, Some(&projects), None);
     let report_id = id(files.get("report.txt").expect("uploaded into the folder"));
     assert_eq!(files["report.txt"]["folder_id"], json!(projects));
+    b.wait_gone("[data-upload-item]"); // the tray clears itself: a picture of the folder alone
     screenshots_and_phone_fit(&mut b, "folder");
     assert!(
         !files_by_name(&api, None).is_empty(),
