@@ -1,6 +1,6 @@
 // The folder view shared by "My files" and an admin's view of a user's files: the
-// breadcrumbs, the listing (pages of 200 appended as the user scrolls), uploads of files
-// and whole folders (button or drop anywhere), search, and every row action. The page
+// breadcrumbs, the listing (pages of 200 appended as the user scrolls), search, moves by
+// drag and drop, and every row action; uploads come from upload-panel.js. The page
 // around it owns the address: it calls `open(folderId)` when the URL names another
 // folder, and the links here (a folder's name, a breadcrumb) change the URL.
 
@@ -10,7 +10,7 @@ import { confirmAction, h, replaceChildren, toast } from './dom.js';
 import { dragSource, dropTargets } from './drag-move.js';
 import { errorMessage } from './errors.js';
 import { createFileTable } from './file-table.js';
-import { FOLDER_CREATED, readDrop, treeFromPicker, uploadTree, walkDirectories } from './folder-upload.js';
+import { FOLDER_CREATED } from './folder-upload.js';
 import { setText } from './i18n.js';
 import { icon } from './icons.js';
 import { editInPlace } from './inline-edit.js';
@@ -18,7 +18,8 @@ import { chooseFolder } from './move-dialog.js';
 import { askNewFolder } from './new-folder.js';
 import * as rules from './rules.js';
 import { createSearch } from './search.js';
-import { UPLOADED, uploadFiles } from './upload.js';
+import { UPLOADED } from './upload.js';
+import { createUploadPanel } from './upload-panel.js';
 import { openViewer, previewKind } from './viewer.js';
 
 /** Entries per page of the listing: a screenful many times over, and quick to draw. */
@@ -64,10 +65,9 @@ export function mountFileBrowser(main, options) {
     },
   });
   head.append(search.form);
-  const upload = uploadPanel();
-  const overlay = h('div', { class: 'drop-overlay', hidden: true },
-    h('div', { class: 'drop-overlay-inner' }, icon('upload'), h('p', { t: 'files.drop_here' })));
-  main.append(upload.element, search.results, listCard, overlay);
+  // Uploads go into the folder on screen (for a drop: the one on screen at the drop).
+  const upload = createUploadPanel({ userId, folderId: () => here.id, signal });
+  main.append(upload.element, search.results, listCard, upload.overlay);
 
   let here = null; // the folder on screen: { id, folder, path, cursor, done, shown, loading, signal, … }
   let pendingFile = null; // a file to mark once its row is on screen (a search hit)
@@ -77,7 +77,6 @@ export function mountFileBrowser(main, options) {
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 
-  acceptDrops();
   acceptMoves();
   const observer = new IntersectionObserver((records) => {
     if (records.some((r) => r.isIntersecting) && here) loadPage(here);
@@ -269,125 +268,7 @@ export function mountFileBrowser(main, options) {
   }
 
   // -------------------------------------------------------------------------------------
-  // Uploading
-
-  function uploadPanel() {
-    const input = h('input', {
-      id: 'upload-input',
-      class: 'visually-hidden',
-      type: 'file',
-      name: 'file',
-      multiple: true,
-      tabindex: '-1', // the Upload button is the control; this input only holds the choice
-      data: { uploadInput: '' },
-    });
-    const folderInput = h('input', {
-      id: 'upload-folder-input',
-      class: 'visually-hidden',
-      type: 'file',
-      webkitdirectory: true,
-      tabindex: '-1',
-      data: { uploadFolderInput: '' },
-    });
-    const comment = h('input', {
-      id: 'upload-comment',
-      name: 'comment',
-      type: 'text',
-      autocomplete: 'off',
-      maxlength: '1000',
-      data: { uploadComment: '' },
-      tAttrs: { placeholder: 'files.comment_placeholder' },
-    });
-    const chooser = h('button', { type: 'submit', class: 'button button-primary upload-button' },
-      icon('upload'), h('span', { t: 'files.upload' }));
-    const folderChooser = h('button', { type: 'button', class: 'button upload-button', data: { action: 'upload-folder' } },
-      icon('folder-upload'), h('span', { t: 'files.upload_folder' }));
-    const formEl = h('form', { class: 'upload-form', data: { form: 'comment-upload' }, novalidate: true },
-      h('div', { class: 'field upload-comment-field' },
-        h('label', { for: comment.id, t: 'files.comment_label' }),
-        comment,
-        h('p', { class: 'field-error', data: { errorFor: 'comment' }, 'aria-live': 'polite' })),
-      h('div', { class: 'upload-actions' }, input, folderInput, chooser, folderChooser));
-    // The button opens the file chooser; Enter in the comment field does the same.
-    formEl.addEventListener('submit', (event) => {
-      event.preventDefault();
-      if (commentProblem()) return;
-      input.click();
-    });
-    folderChooser.addEventListener('click', () => {
-      if (!commentProblem()) folderInput.click();
-    });
-    comment.addEventListener('input', commentProblem);
-    input.addEventListener('change', () => {
-      start([...input.files]);
-      input.value = ''; // so choosing the same file again uploads it again
-    });
-    folderInput.addEventListener('change', () => {
-      startTree(treeFromPicker(folderInput.files));
-      folderInput.value = '';
-    });
-
-    function commentProblem() {
-      const problem = rules.comment(comment.value);
-      setText(formEl.querySelector('[data-error-for="comment"]'), problem ?? '');
-      return problem;
-    }
-
-    /** Uploads `files` into the folder on screen. */
-    function start(files) {
-      if (!files.length || commentProblem()) return;
-      uploadFiles(files, { comment: comment.value, userId, folderId: here.id });
-    }
-
-    /** Uploads a tree of folders and files into `parentId` (the folder on screen by default). */
-    function startTree(tree, parentId = here.id) {
-      if ((!tree.files.length && !tree.folders.length) || commentProblem()) return;
-      uploadTree(tree, { parentId, userId, comment: comment.value }).catch((err) => toast(errorMessage(err), { error: true }));
-    }
-
-    const element = h('section', { class: 'card upload-card' }, formEl,
-      h('p', { class: 'upload-hint', t: 'files.drop_hint' }));
-    return { element, start, startTree };
-  }
-
-  /** Files and folders dropped anywhere on the page upload too; an overlay shows while dragging. */
-  function acceptDrops() {
-    let depth = 0; // dragenter/leave fire for every child crossed: count to know when out
-    const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
-    const hide = () => {
-      depth = 0;
-      overlay.hidden = true;
-    };
-    document.addEventListener('dragenter', (event) => {
-      if (!carriesFiles(event)) return;
-      depth += 1;
-      overlay.hidden = false;
-    }, { signal });
-    document.addEventListener('dragover', (event) => {
-      if (!carriesFiles(event)) return;
-      event.preventDefault(); // allows the drop
-      event.dataTransfer.dropEffect = 'copy';
-    }, { signal });
-    document.addEventListener('dragleave', (event) => {
-      if (!carriesFiles(event)) return;
-      depth -= 1;
-      if (depth <= 0) hide();
-    }, { signal });
-    document.addEventListener('drop', (event) => {
-      if (!carriesFiles(event)) return;
-      event.preventDefault(); // else the browser opens the file in place of the app
-      hide();
-      // The drop's items are readable only now; the directories are walked afterwards.
-      const { files, directories } = readDrop(event.dataTransfer);
-      const parentId = here.id;
-      upload.start(files);
-      if (!directories.length) return;
-      walkDirectories(directories).then(
-        (tree) => upload.startTree(tree, parentId),
-        (err) => toast(errorMessage(err), { error: true }),
-      );
-    }, { signal });
-  }
+  // Moving by drag and drop
 
   /** Rows picked up and dropped on a folder row or a breadcrumb move there. */
   function acceptMoves() {
