@@ -1759,6 +1759,7 @@ fn search_opens_hits_zip_downloads_and_a_whole_folder_uploads() {
     // A name taken in the folder: the upload asks, and "keep both" stores a second copy.
     b.click(&format!("{} [data-action=\"open\"]", folder_row(&year)));
     wait_folder(&b, Some(&year));
+    b.wait_gone("[data-upload-item]"); // the folder's uploads have cleared from the tray
     let again = uploads.file("itinerary.txt", b"day 1: arrive, revised");
     b.type_keys("[data-upload-input]", again.to_str().unwrap());
     let keep_both = "[data-upload-item] [data-action=\"keep-both\"]";
@@ -1784,6 +1785,18 @@ fn search_opens_hits_zip_downloads_and_a_whole_folder_uploads() {
         b"day 1: arrive",
         "the first is untouched"
     );
+
+    // Once more, and "replace": the file keeps its id and row, with the new bytes.
+    b.wait_gone("[data-upload-item]");
+    let newer = uploads.file("itinerary.txt", b"day 1: arrive late");
+    b.type_keys("[data-upload-input]", newer.to_str().unwrap());
+    b.click("[data-upload-item] [data-action=\"replace\"]");
+    b.wait_until("the file has the new bytes", |_| {
+        let content = api.get(&format!("/api/files/{plan_id}/content")).go();
+        content.status == 200 && content.body == b"day 1: arrive late"
+    });
+    assert_eq!(folder_contents(&api, Some(&year), None).1.len(), 2);
+    b.wait_count(FILE_ROWS, 2);
     b.assert_clean_console();
 }
 
