@@ -948,6 +948,15 @@ fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
         format!("/admin/users/{carol_id}/files/{from_admin}")
     );
     b.find("[data-empty]");
+    let uploads = UploadDir::new();
+    let note = uploads.file("note from admin.txt", b"hello carol");
+    b.type_keys("[data-upload-input]", note.to_str().unwrap());
+    b.wait_count(FILE_ROWS, 1);
+    let (_, inside) = folder_contents(&root_api, Some(&from_admin), Some(&carol_id));
+    let note_file = inside
+        .get("note from admin.txt")
+        .expect("uploaded into carol's folder");
+    assert_eq!(note_file["owner_id"], json!(carol_id));
     b.refresh();
     b.wait_page("user-files");
     wait_folder(&b, Some(&from_admin));
@@ -1607,6 +1616,19 @@ fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history()
     let (_, files) = folder_contents(&api, Some(&projects), None);
     let report_id = id(files.get("report.txt").expect("uploaded into the folder"));
     assert_eq!(files["report.txt"]["folder_id"], json!(projects));
+    // A file dropped on the page goes into the open folder too.
+    b.js(
+        "const dt = new DataTransfer(); \
+         dt.items.add(new File(['minutes'], 'minutes.txt', { type: 'text/plain' })); \
+         for (const type of ['dragenter', 'dragover', 'drop']) \
+           document.body.dispatchEvent(new DragEvent(type, \
+             { dataTransfer: dt, bubbles: true, cancelable: true }));",
+        vec![],
+    );
+    b.wait_count(FILE_ROWS, 3);
+    let (_, files) = folder_contents(&api, Some(&projects), None);
+    let minutes = files.get("minutes.txt").expect("dropped into the folder");
+    b.find(&file_row(&id(minutes)));
     b.wait_gone("[data-upload-item]"); // the tray clears itself: a picture of the folder alone
     screenshots_and_phone_fit(&mut b, "folder");
     assert!(
@@ -1626,7 +1648,7 @@ fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history()
     b.wait_page("files");
     wait_folder(&b, Some(&projects));
     assert_eq!(b.path(), format!("/files/{projects}"));
-    b.wait_count(FILE_ROWS, 1);
+    b.wait_count(FILE_ROWS, 2);
 
     // The root's breadcrumb goes back up.
     b.click(&crumb(None));
