@@ -123,8 +123,9 @@ export function mountFileBrowser(main, options) {
       loading: false,
       controller,
       signal: AbortSignal.any([signal, controller.signal]),
-      // The first folder is the page's own; later ones were asked for and get the focus.
-      moveFocus: here !== null,
+      // The first folder is the page's own; later ones were asked for and get the focus
+      // (a new order of the same folder leaves it on the column header).
+      moveFocus: here !== null && !again,
     };
     if (!again) window.scrollTo(0, 0);
     delete main.dataset.folder;
@@ -170,6 +171,9 @@ export function mountFileBrowser(main, options) {
         markReady();
       }
       markPendingFile();
+      // A short page may leave the end of the list in sight: the observer only reports a
+      // change, so look once more. (Not after a failure: "Show more" tries again.)
+      if (!state.done) requestAnimationFrame(() => state === here && nearEnd() && loadPage(state));
     } catch (err) {
       if (state.signal.aborted) return;
       if (first) {
@@ -181,13 +185,12 @@ export function mountFileBrowser(main, options) {
     } finally {
       state.loading = false;
     }
-    // A short page may leave the end of the list in sight: the observer only reports a
-    // change, so look once more.
-    if (!state.done && state === here) requestAnimationFrame(() => nearEnd() && loadPage(state));
   }
 
+  /** Whether the end of the list is on screen or nearly (never while search results hide it). */
   function nearEnd() {
-    return !listEnd.hidden && listEnd.getBoundingClientRect().top < window.innerHeight + MORE_MARGIN_PX;
+    if (listEnd.hidden || !listEnd.offsetParent) return false;
+    return listEnd.getBoundingClientRect().top < window.innerHeight + MORE_MARGIN_PX;
   }
 
   /** Adds or redraws an entry the page learnt of (an upload, a rename, a new folder). */
