@@ -5,10 +5,11 @@ use std::net::IpAddr;
 use crate::auth::links::LinkSigner;
 use crate::auth::ratelimit::Limits;
 use crate::auth::{self, Caller, Hasher, SessionPolicy};
-use crate::blobs::Blobs;
+use crate::blobs::{Blobs, Upload};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::{self, Request};
+use crate::ids::UserId;
 use crate::store::Store;
 
 pub struct App {
@@ -40,6 +41,30 @@ impl App {
             limits,
             signer,
         })
+    }
+
+    /// Starts an upload of a file's bytes into `owner`'s account: the one way in that every
+    /// kind of upload takes, so that `--max-upload-size` and the account's quota hold for
+    /// all. `declared` (a length the client announced) is held under the quota at once, so
+    /// an upload that cannot fit is refused before its bytes are read.
+    pub async fn start_file_upload(&self, owner: UserId, declared: Option<u64>) -> Result<Upload> {
+        let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
+        let allowance = match storage.quota_bytes {
+            None => None,
+            Some(quota) => {
+                let mut allowance =
+                    self.blobs
+                        .reservations()
+                        .allowance(owner, quota, storage.total_size);
+                if !allowance.hold(declared.unwrap_or(0)) {
+                    return Err(Error::QuotaExceeded { quota });
+                }
+                Some(allowance)
+            }
+        };
+        self.blobs
+            .start_upload(self.config.max_upload_size, allowance)
+            .await
     }
 
     pub fn session_policy(&self) -> SessionPolicy {

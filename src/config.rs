@@ -68,6 +68,10 @@ pub struct Settings {
     /// Largest upload accepted (e.g. `10G`); unlimited when unset.
     #[arg(long, env = "MYCLOUD_MAX_UPLOAD_SIZE", global = true, value_parser = parse_size)]
     pub max_upload_size: Option<u64>,
+    /// The quota of each new account (e.g. `5G`); none when unset. Admins change it per
+    /// account.
+    #[arg(long, env = "MYCLOUD_DEFAULT_QUOTA", global = true, value_parser = parse_size)]
+    pub default_quota: Option<u64>,
     /// How often the reaper runs.
     #[arg(long, env = "MYCLOUD_REAP_INTERVAL", default_value = "10m", global = true, value_parser = parse_duration)]
     pub reap_interval: Duration,
@@ -280,6 +284,7 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_max_age: Duration,
     pub max_upload_size: Option<u64>,
+    pub default_quota: Option<u64>,
     pub reap_interval: Duration,
     pub trust_proxy: bool,
     pub limits: Limits,
@@ -386,6 +391,7 @@ impl Config {
             session_idle: s.session_idle,
             session_max_age: s.session_max_age,
             max_upload_size: s.max_upload_size,
+            default_quota: s.default_quota,
             reap_interval: s.reap_interval,
             trust_proxy: s.trust_proxy,
             limits,

@@ -48,6 +48,10 @@ pub enum Error {
         retry_after_secs: u64,
     },
     InsufficientStorage,
+    /// The upload would take its account past its quota of `quota` bytes.
+    QuotaExceeded {
+        quota: u64,
+    },
     /// The database cannot be reached.
     Unavailable(String),
     /// A bug or an I/O failure: logged with context, answered without details.
@@ -104,7 +108,9 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            Error::InsufficientStorage | Error::QuotaExceeded { .. } => {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -156,6 +162,10 @@ impl Error {
             Error::InsufficientStorage => {
                 ("insufficient_storage", "the server's disk is full".into())
             }
+            Error::QuotaExceeded { quota } => (
+                "quota_exceeded",
+                format!("this upload would take the account past its quota of {quota} bytes"),
+            ),
             Error::Unavailable(_) => (
                 "unavailable",
                 "the database is unavailable; try again shortly".into(),

@@ -53,7 +53,7 @@ fn admin_user_list_reports_file_count_total_size_and_last_login() {
     for user in users {
         let mut plain = user.clone();
         let object = plain.as_object_mut().expect("object");
-        for extra in ["file_count", "total_size", "last_login_at"] {
+        for extra in ["file_count", "total_size", "last_login_at", "storage"] {
             assert!(object.remove(extra).is_some(), "{extra} missing in {user}");
         }
         assert_user(&plain);
@@ -117,7 +117,13 @@ fn granting_and_revoking_admin_takes_effect_on_the_next_request() {
         .expect(200);
     let body = reply.json();
     assert_keys(&body, &["user"]);
-    assert_user(&body["user"]);
+    // The account as the admin list shows it, storage and all.
+    let mut plain = body["user"].clone();
+    for extra in ["file_count", "total_size", "last_login_at", "storage"] {
+        let removed = plain.as_object_mut().and_then(|o| o.remove(extra));
+        assert!(removed.is_some(), "{extra} missing in {body}");
+    }
+    assert_user(&plain);
     assert_eq!(body["user"]["is_admin"], true);
     // The same token, no new login: admin now.
     alice.get("/api/admin/users").go().expect(200);

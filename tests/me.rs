@@ -13,7 +13,10 @@ fn me_returns_the_user_with_storage_figures() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
     let mut me = alice.me();
-    assert_eq!(me["storage"], json!({"file_count": 0, "total_size": 0}));
+    assert_eq!(
+        me["storage"],
+        json!({"file_count": 0, "total_size": 0, "quota_bytes": null})
+    );
     assert_eq!(me["id"], user["id"]);
     assert_eq!(me["username"], "alice");
     // Besides `storage` (and possibly `last_login_at`) it is a plain `user`.
@@ -26,7 +29,7 @@ fn me_returns_the_user_with_storage_figures() {
     upload_put(&alice, "b.txt", b"defgh");
     assert_eq!(
         alice.me()["storage"],
-        json!({"file_count": 2, "total_size": 8})
+        json!({"file_count": 2, "total_size": 8, "quota_bytes": null})
     );
 }
 

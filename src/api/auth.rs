@@ -61,6 +61,7 @@ pub async fn register(app: &App, req: Request) -> Result<Response> {
             email: Some(email),
             password_hash,
             is_admin: false,
+            quota_bytes: app.config.default_quota,
         })
         .await?;
     log::info!("registered user {}", user.id);

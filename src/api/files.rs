@@ -165,7 +165,9 @@ pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Respo
     let client_type = header_str(req.headers(), hyper::header::CONTENT_TYPE).map(str::to_string);
     let base = app.base_url(&req);
 
-    let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
+    let mut upload = app
+        .start_file_upload(placement.owner, declared_length(&req))
+        .await?;
     let mut body = req.into_body();
     while let Some(data) = next_data(&mut body).await? {
         upload.write(&data).await?;
@@ -182,6 +184,7 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
         Error::UnsupportedMediaType("send multipart/form-data, or PUT the raw bytes".into())
     })?;
     check_declared_length(app, &req)?;
+    let declared = declared_length(&req);
     let base = app.base_url(&req);
     let constraints = multer::Constraints::new()
         .allowed_fields(vec!["file", "comment"])
@@ -208,7 +211,8 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
         let name = FileName::parse(name).map_err(|m| Error::invalid("name", m))?;
         refuse_taken_name(app, &placement, &name).await?;
         let client_type = field.content_type().map(|m| m.to_string());
-        let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
+        // The body's length holds a little more than the file: a conservative claim.
+        let mut upload = app.start_file_upload(placement.owner, declared).await?;
         while let Some(data) = field.chunk().await.map_err(multipart_error)? {
             upload.write(&data).await?;
         }
@@ -250,7 +254,7 @@ async fn store_upload(
     let id = FileId::new();
     let blob = BlobId::from(id);
     let size = finished.size;
-    app.blobs.commit_file(finished, owner, blob).await?;
+    let held = app.blobs.commit_file(finished, owner, blob).await?;
     let row = FileRow {
         id,
         owner_id: owner,
@@ -280,6 +284,7 @@ async fn store_upload(
         }
     };
     crash_point("after_commit");
+    drop(held);
     Ok(match stored {
         Stored::New(file) => file_response(StatusCode::CREATED, &file, base),
         Stored::Replaced { file, old_blob } => {

@@ -84,7 +84,7 @@ pub async fn put_avatar(app: &App, caller: Caller, req: Request) -> Result<Respo
     if crate::api::files::declared_length(&req).is_some_and(|n| n > MAX_AVATAR_SIZE) {
         return Err(too_large());
     }
-    let mut upload = app.blobs.start_upload(Some(MAX_AVATAR_SIZE)).await?;
+    let mut upload = app.blobs.start_upload(Some(MAX_AVATAR_SIZE), None).await?;
     let mut head = Vec::with_capacity(16);
     let mut body = req.into_body();
     while let Some(data) = crate::api::files::next_data(&mut body).await? {

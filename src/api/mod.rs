@@ -32,8 +32,8 @@ use crate::store::{Storage, User, UserWithStorage};
 // and serde writes a struct's fields in declaration order.
 
 /// `user` = `{avatar_url, created_at, email, full_name, id, is_admin, username}`; the
-/// admin list adds `file_count, last_login_at, total_size`, `/api/me` adds
-/// `last_login_at` and `storage: {file_count, total_size}`.
+/// admin list adds `file_count, last_login_at, total_size` and `storage`, `/api/me` adds
+/// `last_login_at` and `storage: {file_count, total_size, quota_bytes}`.
 #[derive(Serialize)]
 pub struct UserJson<'a> {
     avatar_url: Option<AvatarUrl>,
@@ -57,7 +57,19 @@ pub struct UserJson<'a> {
 #[derive(Serialize)]
 pub struct StorageJson {
     file_count: u64,
+    /// `null`: no quota.
+    quota_bytes: Option<u64>,
     total_size: u64,
+}
+
+impl From<Storage> for StorageJson {
+    fn from(s: Storage) -> Self {
+        StorageJson {
+            file_count: s.file_count,
+            quota_bytes: s.quota_bytes,
+            total_size: s.total_size,
+        }
+    }
 }
 
 pub fn user_json(user: &User) -> UserJson<'_> {
@@ -81,6 +93,7 @@ pub fn user_with_storage_json(u: &UserWithStorage) -> UserJson<'_> {
     UserJson {
         file_count: Some(u.storage.file_count),
         last_login_at: Some(u.user.last_login_at),
+        storage: Some(u.storage.into()),
         total_size: Some(u.storage.total_size),
         ..user_json(&u.user)
     }
@@ -90,10 +103,7 @@ pub fn user_with_storage_json(u: &UserWithStorage) -> UserJson<'_> {
 pub fn me_json(user: &User, storage: Storage) -> UserJson<'_> {
     UserJson {
         last_login_at: Some(user.last_login_at),
-        storage: Some(StorageJson {
-            file_count: storage.file_count,
-            total_size: storage.total_size,
-        }),
+        storage: Some(storage.into()),
         ..user_json(user)
     }
 }

@@ -9,11 +9,15 @@
 //! chunks from one blocking task per transfer.
 
 pub mod chunks;
+mod quota;
+
+pub use quota::{Allowance, Reservations};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
@@ -43,6 +47,8 @@ const BUFFERS: usize = QUEUE + 4;
 #[derive(Clone, Debug)]
 pub struct Blobs {
     root: PathBuf,
+    /// The bytes each account's uploads in flight hold under its quota.
+    reservations: Arc<Reservations>,
 }
 
 impl Blobs {
@@ -51,6 +57,7 @@ impl Blobs {
     pub fn open(data_dir: &Path) -> io::Result<Blobs> {
         let blobs = Blobs {
             root: data_dir.to_path_buf(),
+            reservations: Arc::default(),
         };
         for dir in [
             blobs.root.clone(),
@@ -122,8 +129,18 @@ impl Blobs {
         Ok(removed)
     }
 
-    /// Starts receiving an upload into a new temp file. `limit` bounds its size.
-    pub async fn start_upload(&self, limit: Option<u64>) -> Result<Upload> {
+    /// The uploads in flight's holds under their accounts' quotas.
+    pub fn reservations(&self) -> &Arc<Reservations> {
+        &self.reservations
+    }
+
+    /// Starts receiving an upload into a new temp file. `limit` bounds its size; the
+    /// `allowance`, if any, must hold every byte as it arrives (an account's quota).
+    pub async fn start_upload(
+        &self,
+        limit: Option<u64>,
+        allowance: Option<Allowance>,
+    ) -> Result<Upload> {
         let path = self
             .tmp_root()
             .join(format!("{}.part", uuid::Uuid::new_v4()));
@@ -147,14 +164,24 @@ impl Blobs {
             buffers: ChunkBuffers::new(BUFFERS, WRITE_CHUNK),
             size: 0,
             limit,
+            allowance,
         })
     }
 
     /// Moves a finished upload to `files/<owner>/<file>` durably: rename, then fsync the
     /// folder (and its parent when the folder is new), so the name survives power loss.
-    pub async fn commit_file(&self, upload: Finished, owner: UserId, blob: BlobId) -> Result<()> {
+    /// Puts the blob in place; the returned hold keeps its room under the quota until the
+    /// caller has committed its row.
+    pub async fn commit_file(
+        &self,
+        mut upload: Finished,
+        owner: UserId,
+        blob: BlobId,
+    ) -> Result<Held> {
         let target = self.file_path(owner, blob);
-        self.commit(upload, target).await
+        let allowance = upload.allowance.take();
+        self.commit(upload, target).await?;
+        Ok(Held(allowance))
     }
 
     pub async fn commit_avatar(&self, upload: Finished, owner: UserId, name: &str) -> Result<()> {
@@ -341,13 +368,20 @@ pub struct Upload {
     buffers: ChunkBuffers,
     size: u64,
     limit: Option<u64>,
+    allowance: Option<Allowance>,
 }
 
 /// An upload written and fsynced in `tmp/`, waiting to be committed.
 pub struct Finished {
     temp: TempFile,
     pub size: u64,
+    allowance: Option<Allowance>,
 }
+
+/// A committed blob's hold under its account's quota: keep it until the blob's row is
+/// committed, so that no other upload takes the room meanwhile; dropping it lets go.
+#[must_use = "drop it after the row is committed"]
+pub struct Held(#[allow(dead_code)] Option<Allowance>);
 
 impl Upload {
     pub async fn write(&mut self, data: &[u8]) -> Result<()> {
@@ -358,6 +392,13 @@ impl Upload {
             return Err(Error::TooLarge(format!(
                 "this upload is over the limit of {limit} bytes"
             )));
+        }
+        if let Some(allowance) = &mut self.allowance
+            && !allowance.hold(self.size)
+        {
+            return Err(Error::QuotaExceeded {
+                quota: allowance.quota,
+            });
         }
         let mut data = data;
         while !data.is_empty() {
@@ -413,6 +454,7 @@ impl Upload {
         Ok(Finished {
             temp: TempFile { path },
             size: self.size,
+            allowance: self.allowance.take(),
         })
     }
 }

@@ -252,7 +252,12 @@ impl Import<'_> {
             Ok(source) => source,
             Err(e) => return Ok(Outcome::Failed(e.to_string())),
         };
-        let mut upload = app.blobs.start_upload(app.config.max_upload_size).await?;
+        // The account's quota holds for an import too (the same way in as an upload).
+        let mut upload = match app.start_file_upload(self.owner, Some(file.size)).await {
+            Ok(upload) => upload,
+            Err(e @ Error::QuotaExceeded { .. }) => return Ok(Outcome::Skipped(e.detail())),
+            Err(e) => return Err(e),
+        };
         loop {
             let n = match source.read(buffer).await {
                 Ok(0) => break,
@@ -263,6 +268,7 @@ impl Import<'_> {
             match upload.write(&buffer[..n]).await {
                 Ok(()) => progress.advance(n as u64),
                 Err(Error::TooLarge(m)) => return Ok(Outcome::Skipped(m)),
+                Err(e @ Error::QuotaExceeded { .. }) => return Ok(Outcome::Skipped(e.detail())),
                 Err(e) => return Err(e),
             }
         }
@@ -272,7 +278,8 @@ impl Import<'_> {
         let id = FileId::new();
         let blob = BlobId::from(id);
         let size = finished.size;
-        app.blobs.commit_file(finished, self.owner, blob).await?;
+        // Held until the row is written, like an upload's.
+        let _held = app.blobs.commit_file(finished, self.owner, blob).await?;
         let row = FileRow {
             id,
             owner_id: self.owner,

@@ -35,6 +35,7 @@ pub async fn run(app: &App, action: UserCommand) -> Result<ExitCode, String> {
                 email,
                 password_hash,
                 is_admin: admin,
+                quota_bytes: app.config.default_quota,
             };
             let user = app
                 .store

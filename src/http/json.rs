@@ -99,6 +99,26 @@ impl Fields {
         }
     }
 
+    /// A whole number of 0 or more that may be set to null on purpose: `None` when
+    /// absent, `Some(None)` for `null`.
+    pub fn nullable_u64(&mut self, name: &str) -> Result<Option<Option<u64>>> {
+        match self.0.remove(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(n) if n <= i64::MAX as u64 => Ok(Some(Some(n))),
+                _ => Err(Error::invalid(
+                    name,
+                    "must be a whole number of bytes, 0 or more",
+                )),
+            },
+            Some(_) => Err(Error::invalid(
+                name,
+                "must be a whole number of bytes, or null",
+            )),
+        }
+    }
+
     pub fn opt_bool(&mut self, name: &str) -> Result<Option<bool>> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(None),

@@ -10,6 +10,7 @@ use crate::ids::{TokenHash, UserId};
 pub struct UserRecord {
     pub user: User,
     pub password_hash: String,
+    pub quota_bytes: Option<u64>,
 }
 
 /// Every column of a `sessions` row: what `migrate-data` copies.

@@ -40,7 +40,8 @@ const USER_COLUMNS: &str =
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
      last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id";
 const INSERT_USER: &str = "INSERT INTO users (id, username, full_name, email, password_hash, \
-     is_admin, avatar, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     is_admin, avatar, created_at, last_login_at, quota_bytes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (token_hash, user_id, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_FILE: &str = "INSERT INTO files (id, owner_id, original_name, size, content_type, \
@@ -90,6 +91,7 @@ fn storage_from(r: &Row, first: usize) -> Result<Storage> {
     Ok(Storage {
         file_count: r.try_get::<_, i64>(first)? as u64,
         total_size: r.try_get::<_, i64>(first + 1)? as u64,
+        quota_bytes: r.try_get::<_, Option<i64>>(first + 2)?.map(|q| q as u64),
     })
 }
 
@@ -97,6 +99,7 @@ fn user_record_from(r: &Row) -> Result<UserRecord> {
     Ok(UserRecord {
         user: user_from(r)?,
         password_hash: r.try_get(8)?,
+        quota_bytes: r.try_get::<_, Option<i64>>(9)?.map(|q| q as u64),
     })
 }
 
@@ -224,6 +227,7 @@ async fn send(to: &mpsc::Sender<Batch>, batch: Batch, sent: &mut Counts) -> Resu
 async fn insert_user_record(tx: &Transaction<'_>, stmt: &Statement, r: &UserRecord) -> Result<()> {
     let u = &r.user;
     let (created_at, last_login_at) = (u.created_at.to_system(), to_system(u.last_login_at));
+    let quota = r.quota_bytes.map(|q| q as i64);
     tx.execute(
         stmt,
         &[
@@ -236,6 +240,7 @@ async fn insert_user_record(tx: &Transaction<'_>, stmt: &Statement, r: &UserReco
             &u.avatar,
             &created_at,
             &last_login_at,
+            &quota,
         ],
     )
     .await?;
@@ -379,9 +384,10 @@ impl Postgres {
         let c = self.client().await?;
         let sql = format!(
             "INSERT INTO users AS u (id, username, full_name, email, password_hash, is_admin, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+             created_at, quota_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
         );
         let now = Timestamp::now().to_system();
+        let quota = new.quota_bytes.map(|q| q as i64);
         let params: &Params<'_> = &[
             &UserId::new().0,
             &new.username,
@@ -390,8 +396,25 @@ impl Postgres {
             &new.password_hash,
             &new.is_admin,
             &now,
+            &quota,
         ];
         query_opt(&c, &sql, params, user_from)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
+        let c = self.client().await?;
+        let sql = "SELECT file_count, total_size, quota_bytes FROM users WHERE id = $1";
+        query_opt(&c, sql, &[&id.0], |r| storage_from(r, 0)).await
+    }
+
+    pub async fn set_quota(&self, id: UserId, quota: Option<u64>) -> Result<User> {
+        let c = self.client().await?;
+        let sql =
+            format!("UPDATE users u SET quota_bytes = $1 WHERE u.id = $2 RETURNING {USER_COLUMNS}");
+        let quota = quota.map(|q| q as i64);
+        query_opt(&c, &sql, &[&quota, &id.0], user_from)
             .await?
             .ok_or(Error::NotFound)
     }
@@ -418,7 +441,7 @@ impl Postgres {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {USER_COLUMNS}, u.file_count, u.total_size FROM users u \
+            "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.quota_bytes FROM users u \
              ORDER BY lower(u.username COLLATE \"C\")"
         );
         query_all(&c, &sql, &[], |r| {
@@ -529,8 +552,8 @@ impl Postgres {
     pub async fn session_user(&self, hash: TokenHash) -> Result<Option<SessionUser>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
+             u.quota_bytes FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let hash: &[u8] = &hash.0;
         query_opt(&c, &sql, &[&hash], |r| {
@@ -676,7 +699,7 @@ impl Postgres {
             .start()
             .await?;
         let mut sent = Counts::default();
-        let users = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u");
+        let users = format!("SELECT {USER_COLUMNS}, u.password_hash, u.quota_bytes FROM users u");
         export_table(&tx, &users, user_record_from, Batch::Users, &to, &mut sent).await?;
         let sessions =
             "SELECT token_hash, user_id, created_at, last_seen_at, user_agent, ip FROM sessions";

@@ -39,7 +39,8 @@ const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, com
 /// statement (more than half of the CPU of `GET /api/me`); a cast value is opaque to it.
 static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size \
+        "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
+         u.quota_bytes \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = CAST(?1 AS BLOB)"
     )
 });
@@ -150,6 +151,7 @@ fn storage_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Storage> {
     Ok(Storage {
         file_count: row.get::<_, i64>(first)? as u64,
         total_size: row.get::<_, i64>(first + 1)? as u64,
+        quota_bytes: row.get::<_, Option<i64>>(first + 2)?.map(|q| q as u64),
     })
 }
 
@@ -197,7 +199,7 @@ fn insert_user_record(conn: &Connection, r: &UserRecord) -> rusqlite::Result<usi
     let u = &r.user;
     conn.prepare_cached(
         "INSERT INTO users (id, username, full_name, email, password_hash, is_admin, avatar, \
-         created_at, last_login_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         created_at, last_login_at, quota_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         u.id.to_string(),
@@ -208,7 +210,8 @@ fn insert_user_record(conn: &Connection, r: &UserRecord) -> rusqlite::Result<usi
         u.is_admin,
         u.avatar,
         u.created_at.millis(),
-        u.last_login_at.map(Timestamp::millis)
+        u.last_login_at.map(Timestamp::millis),
+        r.quota_bytes.map(|q| q as i64)
     ])
 }
 
@@ -231,6 +234,7 @@ fn user_record_from(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         user: user_from(row)?,
         password_hash: row.get(8)?,
+        quota_bytes: row.get::<_, Option<i64>>(9)?.map(|q| q as u64),
     })
 }
 
@@ -385,12 +389,12 @@ impl Sqlite {
             let id = UserId::new();
             let now = Timestamp::now();
             let inserted = c.prepare_cached(
-                "INSERT INTO users (id, username, full_name, email, password_hash, is_admin, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO users (id, username, full_name, email, password_hash, is_admin, created_at, \
+                 quota_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 id.to_string(), new.username, new.full_name, new.email, new.password_hash,
-                new.is_admin, now.millis()
+                new.is_admin, now.millis(), new.quota_bytes.map(|q| q as i64)
             ]);
             match inserted {
                 Err(e) => Err(unique_violation(&e).map(Error::taken).unwrap_or_else(|| e.into())),
@@ -402,6 +406,29 @@ impl Sqlite {
 
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
         self.run(move |c| user_by_id(c, id)).await
+    }
+
+    pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
+        self.run(move |c| {
+            let sql = "SELECT file_count, total_size, quota_bytes FROM users WHERE id = ?1";
+            Ok(c.prepare_cached(sql)?
+                .query_row([id.to_string()], |r| storage_from(r, 0))
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn set_quota(&self, id: UserId, quota: Option<u64>) -> Result<User> {
+        self.run(move |c| {
+            let n = c
+                .prepare_cached("UPDATE users SET quota_bytes = ?1 WHERE id = ?2")?
+                .execute(params![quota.map(|q| q as i64), id.to_string()])?;
+            if n == 0 {
+                return Err(Error::NotFound);
+            }
+            user_by_id(c, id)?.ok_or(Error::NotFound)
+        })
+        .await
     }
 
     pub async fn user_by_name(&self, username: String) -> Result<Option<(User, String)>> {
@@ -421,7 +448,8 @@ impl Sqlite {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         self.run(|c| {
             let sql = format!(
-                "SELECT {USER_COLUMNS}, u.file_count, u.total_size FROM users u ORDER BY u.username"
+                "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.quota_bytes FROM users u \
+                 ORDER BY u.username"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| {
@@ -740,7 +768,8 @@ impl Sqlite {
             // server keeps writing.
             let tx = c.transaction()?;
             let mut sent = Counts::default();
-            let users = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u");
+            let users =
+                format!("SELECT {USER_COLUMNS}, u.password_hash, u.quota_bytes FROM users u");
             export_table(&tx, &users, user_record_from, Batch::Users, &to, &mut sent)?;
             let sessions =
                 "SELECT token_hash, user_id, created_at, last_seen_at, user_agent, ip FROM sessions";
@@ -857,9 +886,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mycloud.db");
         drop(Sqlite::open(&path).await.expect("new database"));
-        let index_exists = |conn: &Connection| -> bool {
+        let column_exists = |conn: &Connection| -> bool {
             conn.query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_unique_name'",
+                "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'quota_bytes'",
                 [],
                 |row| row.get::<_, i64>(0),
             )
@@ -871,16 +900,16 @@ mod tests {
             assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
             // Undo the newest migration, as if the database came from the version before.
             conn.execute_batch(
-                "DROP INDEX files_unique_name; DROP INDEX folders_unique_name; \
-                 DELETE FROM refinery_schema_history WHERE version = 6;",
+                "ALTER TABLE users DROP COLUMN quota_bytes; \
+                 DELETE FROM refinery_schema_history WHERE version = 7;",
             )
             .unwrap();
-            assert!(!index_exists(&conn));
+            assert!(!column_exists(&conn));
         }
         drop(Sqlite::open(&path).await.expect("older database"));
         let conn = open_connection(&path).unwrap();
         assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
-        assert!(index_exists(&conn), "V6 ran again");
+        assert!(column_exists(&conn), "V7 ran again");
     }
 
     /// A statement re-prepared on every call costs more than the query; `SESSION_USER`
