@@ -100,9 +100,11 @@ export function chooseFolder({ entry, startId, userId, rootLabel }) {
         data: { moveCrumb: step.id ?? 'root' },
         'aria-current': last ? 'location' : null,
       };
-      const button = step.id ? h('button', { ...props, text: step.name }) : h('button', { ...props, t: rootLabel });
+      const button = step.id
+        ? h('button', { ...props, text: step.name })
+        : h('button', props, icon('home'), h('span', { t: rootLabel }));
       button.addEventListener('click', () => go(step.id, { focusList: true }));
-      return h('li', {}, button);
+      return h('li', {}, i > 0 && h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, icon('chevron-right')), button);
     }));
   }
 
