@@ -223,8 +223,8 @@ export default {
     keep_both_short: 'Keep both',
     replace: 'Replace the “{name}” that is there',
     replace_short: 'Replace',
-    keep_both_all: 'Keep both for all {count}',
-    replace_all: 'Replace all {count}',
+    keep_both_all: 'Keep both for all ({count})',
+    replace_all: 'Replace all ({count})',
     folder_failed: 'The folder “{name}” could not be created: {reason}',
   },
   viewer: {
