@@ -459,6 +459,9 @@ export function mountFileBrowser(main, options) {
 
   async function editCell(entry, container, { name, label, validate }) {
     const { kind, item } = entry;
+    // While its field is open the row is not picked up: a drag in the field selects text.
+    const row = container.closest('tr');
+    row.draggable = false;
     const outcome = await editInPlace(container, {
       name,
       value: item[name],
@@ -471,6 +474,7 @@ export function mountFileBrowser(main, options) {
         show({ kind, item: updated });
       },
     });
+    row.draggable = true; // (a saved edit has drawn a new row; this one may be gone)
     const editButton = name === 'name' ? 'rename' : 'edit-comment';
     table.rowOf(item.id)?.querySelector(`[data-action="${editButton}"]`)?.focus();
     return outcome;
