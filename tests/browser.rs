@@ -1666,6 +1666,24 @@ fn folders_are_made_entered_filled_and_left_with_drags_breadcrumbs_and_history()
     wait_folder(&b, None);
     assert_eq!(b.path(), "/files");
     b.find(&file_row(&report_id));
+
+    // A folder renames in place, as a file does.
+    let projects_row = folder_row(&projects);
+    b.click(&format!("{projects_row} [data-action=\"rename\"]"));
+    let name_input = format!("{projects_row} input[name=\"name\"]");
+    b.fill(&name_input, "Old projects");
+    b.type_keys(&name_input, ENTER);
+    b.wait_gone(&name_input);
+    b.wait_until("the row shows the new name", |b| {
+        b.text_now(&format!("{projects_row} [data-col=\"name\"]"))
+            .is_some_and(|t| t.contains("Old projects"))
+    });
+    let renamed = api
+        .get(&format!("/api/folders/{projects}"))
+        .go()
+        .expect(200)
+        .json();
+    assert_eq!(renamed["folder"]["name"], "Old projects");
     b.assert_clean_console();
 }
 
