@@ -8,7 +8,7 @@
 // comes back near: the page holds a few pages of rows, wherever the user has scrolled to.
 
 import { h } from './dom.js';
-import { compareText, setAttrText, setDateText, setSizeText } from './i18n.js';
+import { setAttrText, setDateText, setSizeText } from './i18n.js';
 import { icon } from './icons.js';
 import { previewKind } from './viewer.js';
 
@@ -32,23 +32,27 @@ const FOCUS_AFTER = { share: 'copy-link', revoke: 'share' };
 // Kept while the app runs, so a folder opened later comes in the order the user chose.
 let sort = { key: 'name', order: 'asc' };
 
-/** An entry's value for the sorted column: folders have no size, their "uploaded" is their creation. */
-function sortValue({ kind, item }) {
-  if (sort.key === 'size') return kind === 'file' ? item.size : null;
+/**
+ * An entry's key in the server's order: the name in lower case (compared by code point,
+ * not as the language sorts words), the size, or the upload time; folders have no size,
+ * so by size they go by name, and their "uploaded" is their creation.
+ */
+function sortKey({ kind, item }) {
+  if (sort.key === 'size' && kind === 'file') return item.size;
   if (sort.key === 'uploaded') return kind === 'file' ? item.uploaded_at : item.created_at;
-  return null;
+  return item.name.toLowerCase();
 }
 
 /**
- * The server's order, as near as the page can tell: folders before files, then the sorted
- * column, then the name. It only places entries the page adds itself (an upload, a new
+ * The server's order: folders before files, then the key, then the id (ties go by id in
+ * the same direction). It only places entries the page adds itself (an upload, a new
  * folder, a rename); pages of the listing come in the server's own order.
  */
 function compareEntries(a, b) {
   if (a.kind !== b.kind) return a.kind === 'folder' ? -1 : 1;
-  const [x, y] = [sortValue(a), sortValue(b)];
-  let order = x !== null && y !== null && x !== y ? (x < y ? -1 : 1) : 0;
-  order ||= compareText(a.item.name, b.item.name) || (a.item.id < b.item.id ? -1 : 1);
+  const [x, y] = [sortKey(a), sortKey(b)];
+  const [i, j] = [a.item.id, b.item.id];
+  const order = x < y ? -1 : x > y ? 1 : i < j ? -1 : i > j ? 1 : 0;
   return sort.order === 'desc' ? -order : order;
 }
 
