@@ -366,6 +366,32 @@ fn followed_link(b: &Browser) -> (String, bool) {
     )
 }
 
+/// What a delete did to the bytes of file `file_id` (stored at `blob`): with a trash
+/// (DESIGN §11) the file is in it and its bytes stay until it is emptied; without one
+/// (`GET /api/trash` unknown, or `--trash-retention 0`) the bytes are gone from disk.
+#[track_caller]
+fn assert_bytes_deleted(
+    client: &Client,
+    user: Option<&str>,
+    file_id: &str,
+    blob: &std::path::Path,
+) {
+    let path = match user {
+        Some(user) => format!("/api/trash?user={user}"),
+        None => "/api/trash".to_string(),
+    };
+    let trash = client.get(&path).go();
+    let trashed = trash.status == 200
+        && trash.json()["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|item| item["id"] == json!(file_id)));
+    if trashed {
+        assert!(blob.exists(), "a file in the trash keeps its bytes");
+    } else {
+        assert!(!blob.exists(), "the bytes are gone from disk");
+    }
+}
+
 /// The names of the entries of a zip archive.
 #[track_caller]
 fn zip_names(bytes: &[u8]) -> Vec<String> {
@@ -921,7 +947,7 @@ fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
         .get(&format!("/api/files/{doomed_id}"))
         .go()
         .expect_error(404, "not_found");
-    assert!(!blob.exists(), "the bytes are gone from disk");
+    assert_bytes_deleted(&root_api, Some(&carol_id), &doomed_id, &blob);
     assert_eq!(files_by_name(&root_api, Some(&carol_id)).len(), 2);
 
     // Carol's folders, made and opened by the admin: the same folder view, through ?user=.
@@ -1330,7 +1356,7 @@ fn drop_upload_copy_link_revoke_and_delete() {
     api.get(&format!("/api/files/{dropped_id}"))
         .go()
         .expect_error(404, "not_found");
-    assert!(!blob.exists(), "the bytes are gone from disk");
+    assert_bytes_deleted(&api, None, &dropped_id, &blob);
     assert_eq!(b.count(FILE_ROWS), 1);
     assert!(b.exists(&file_row(&id(&kept))));
 
