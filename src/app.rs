@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use uuid::Uuid;
+
 use crate::auth::links::LinkSigner;
 use crate::auth::ratelimit::Limits;
 use crate::auth::{self, Caller, Hasher, SessionPolicy};
@@ -10,7 +12,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{self, Request};
 use crate::ids::UserId;
-use crate::store::Store;
+use crate::store::{ItemKind, Store};
 
 pub struct App {
     pub config: Config,
@@ -55,7 +57,7 @@ impl App {
                 let mut allowance =
                     self.blobs
                         .reservations()
-                        .allowance(owner, quota, storage.total_size);
+                        .allowance(owner, quota, storage.usage());
                 if !allowance.hold(declared.unwrap_or(0)) {
                     return Err(Error::QuotaExceeded { quota });
                 }
@@ -65,6 +67,12 @@ impl App {
         self.blobs
             .start_upload(self.config.max_upload_size, allowance)
             .await
+    }
+
+    /// Whether deleting moves to the trash (`--trash-retention` above zero) or deletes
+    /// for good.
+    pub fn keeps_trash(&self) -> bool {
+        !self.config.trash_retention.is_zero()
     }
 
     pub fn session_policy(&self) -> SessionPolicy {
@@ -90,5 +98,29 @@ impl App {
             self.config.trust_proxy,
             self.config.listen,
         )
+    }
+}
+
+/// Purges one trash item for good, a batch of rows at a time: each batch's rows are
+/// deleted and committed first, then their bytes removed, so a crash between the two
+/// leaves only unreferenced blobs for the reaper, never a row without its bytes. Returns
+/// how many files went. For the trash routes and the reaper alike.
+pub async fn purge_trash_item(
+    store: &Store,
+    blobs: &Blobs,
+    kind: ItemKind,
+    id: Uuid,
+) -> Result<u64> {
+    let mut files = 0;
+    loop {
+        let step = store.purge_step(kind, id).await?;
+        crate::crash_hook::crash_point("purge_after_commit");
+        for (owner, blob) in &step.blobs {
+            blobs.remove_file(*owner, *blob).await;
+        }
+        files += step.blobs.len() as u64;
+        if step.done {
+            return Ok(files);
+        }
     }
 }

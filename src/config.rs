@@ -72,6 +72,10 @@ pub struct Settings {
     /// account.
     #[arg(long, env = "MYCLOUD_DEFAULT_QUOTA", global = true, value_parser = parse_size)]
     pub default_quota: Option<u64>,
+    /// How long deleted files and folders stay in the trash before the reaper purges
+    /// them; `0` deletes at once, with no trash.
+    #[arg(long, env = "MYCLOUD_TRASH_RETENTION", default_value = "30d", global = true, value_parser = parse_retention)]
+    pub trash_retention: Duration,
     /// How often the reaper runs.
     #[arg(long, env = "MYCLOUD_REAP_INTERVAL", default_value = "10m", global = true, value_parser = parse_duration)]
     pub reap_interval: Duration,
@@ -285,6 +289,7 @@ pub struct Config {
     pub session_max_age: Duration,
     pub max_upload_size: Option<u64>,
     pub default_quota: Option<u64>,
+    pub trash_retention: Duration,
     pub reap_interval: Duration,
     pub trust_proxy: bool,
     pub limits: Limits,
@@ -392,6 +397,7 @@ impl Config {
             session_max_age: s.session_max_age,
             max_upload_size: s.max_upload_size,
             default_quota: s.default_quota,
+            trash_retention: s.trash_retention,
             reap_interval: s.reap_interval,
             trust_proxy: s.trust_proxy,
             limits,
@@ -439,6 +445,14 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must be a URL like https://files.example.org (no query or fragment)".into());
     }
     Ok(trimmed.to_string())
+}
+
+/// A duration, or a bare `0`: `--trash-retention 0` means no trash at all.
+fn parse_retention(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(s)
 }
 
 #[cfg(test)]

@@ -140,6 +140,9 @@ fn owner_succeeds_on_every_file_endpoint() {
             _ => assert!(reply.body.is_empty(), "{}: {reply:?}", label(&ep)),
         }
     }
+    // Deleted into the trash: the bytes stay until it is purged.
+    assert_eq!(server.files_under("files").len(), 1);
+    alice.delete("/api/trash").go().expect(204);
     assert!(server.files_under("files").is_empty());
 }
 
@@ -166,6 +169,9 @@ fn admin_succeeds_on_every_file_endpoint_of_another_user() {
         .get(&format!("/api/files/{}", id(&file)))
         .go()
         .expect_error(404, "not_found");
+    // Deleted into the trash: the bytes stay until it is purged.
+    assert_eq!(server.files_under("files").len(), 1);
+    alice.delete("/api/trash").go().expect(204);
     assert!(server.files_under("files").is_empty());
 }
 

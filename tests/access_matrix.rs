@@ -194,6 +194,27 @@ impl World {
         id(&folder)
     }
 
+    /// A file of the owner's, deleted: an item in their trash for a call to restore or
+    /// purge.
+    fn owner_trashed_file(&self) -> String {
+        let file = self.owner_file();
+        self.owner()
+            .delete(&format!("/api/files/{file}"))
+            .go()
+            .expect(204);
+        file
+    }
+
+    /// A folder of the owner's (holding a file), deleted: an item in their trash.
+    fn owner_trashed_folder(&self) -> String {
+        let folder = self.owner_folder();
+        self.owner()
+            .delete(&format!("/api/folders/{folder}"))
+            .go()
+            .expect(204);
+        folder
+    }
+
     fn unique_name(&self, prefix: &str) -> String {
         self.counter.set(self.counter.get() + 1);
         format!("{prefix}{}", self.counter.get())
@@ -280,6 +301,29 @@ impl World {
             ("GET", "/api/folders/{id}/zip") => client.get(&folder_path("/zip")).go(),
             ("POST", "/api/folders/{id}/link") => client.post(&folder_path("/link")).go(),
             ("GET", "/api/search") => client.get("/api/search?q=file").go(),
+            ("GET", "/api/trash") => client.get(path).go(),
+            ("DELETE", "/api/trash") => client.delete(path).go(),
+            ("DELETE", "/api/trash/files/{id}") => client
+                .delete(&format!("/api/trash/files/{}", self.owner_trashed_file()))
+                .go(),
+            ("POST", "/api/trash/files/{id}/restore") => client
+                .post(&format!(
+                    "/api/trash/files/{}/restore",
+                    self.owner_trashed_file()
+                ))
+                .go(),
+            ("DELETE", "/api/trash/folders/{id}") => client
+                .delete(&format!(
+                    "/api/trash/folders/{}",
+                    self.owner_trashed_folder()
+                ))
+                .go(),
+            ("POST", "/api/trash/folders/{id}/restore") => client
+                .post(&format!(
+                    "/api/trash/folders/{}/restore",
+                    self.owner_trashed_folder()
+                ))
+                .go(),
             ("GET", "/api/admin/users") => client.get(path).go(),
             ("PATCH", "/api/admin/users/{id}") => client
                 .patch(&format!("/api/admin/users/{}", self.bystander_id))

@@ -337,6 +337,11 @@ fn admin_lists_uploads_renames_downloads_and_deletes_another_users_files() {
     );
     root.delete(&path).go().expect(204);
     alice.get(&path).go().expect_error(404, "not_found");
+    // In alice's trash, bytes kept, until the admin purges it there.
+    assert!(server.blob_path(&uid, &id(&own)).exists());
+    root.delete(&format!("/api/trash/files/{}", id(&own)))
+        .go()
+        .expect(204);
     assert!(!server.blob_path(&uid, &id(&own)).exists());
     assert_eq!(listed_ids(&alice).len(), 2);
     server.assert_tmp_empty();

@@ -511,8 +511,9 @@ fn a_file_moves_between_folders_and_to_the_root() {
 
 both_backends!(deleting_a_folder_removes_its_subtree_rows_and_bytes);
 fn deleting_a_folder_removes_its_subtree_rows_and_bytes() {
-    // Until the trash (§11) lands, a deleted folder is gone for good.
-    let server = Server::start();
+    // Without a trash (`--trash-retention 0`) a deleted folder is gone for good; the trash
+    // itself is tests/trash.rs.
+    let server = Server::start_with(&["--trash-retention", "0"]);
     let (_, alice) = user(&server, "alice");
     let a = folder(&alice, "a", None);
     let b = folder(&alice, "b", Some(&a));

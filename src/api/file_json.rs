@@ -202,6 +202,7 @@ mod tests {
             share_token: share.map(str::to_string),
             shared_at: None,
             missing_since: seed.is_multiple_of(3).then_some(Timestamp(5)),
+            trash: None,
         }
     }
 

@@ -269,6 +269,7 @@ async fn store_upload(
         share_token: None,
         shared_at: None,
         missing_since: None,
+        trash: None,
     };
     crash_point("before_commit");
     let stored = match app.store.store_file(row, placement.on_conflict).await {
@@ -349,10 +350,15 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
     Ok(file_response(StatusCode::OK, &file, &base))
 }
 
-/// `DELETE /api/files/{id}`: the row goes first, then the bytes, so a crash in between
-/// leaves only an unreferenced blob for the reaper.
+/// `DELETE /api/files/{id}`: to the trash; with `--trash-retention 0` for good, the row
+/// first, then the bytes, so a crash in between leaves only an unreferenced blob for the
+/// reaper.
 pub async fn delete(app: &App, caller: Caller, id: &str) -> Result<Response> {
     let file = file_for(app, &caller, id).await?;
+    if app.keeps_trash() {
+        app.store.trash_file(file.id, Timestamp::now()).await?;
+        return Ok(no_content());
+    }
     if let Some(gone) = app.store.delete_file(file.id).await? {
         app.blobs.remove_file(gone.owner_id, gone.blob_id).await;
     }

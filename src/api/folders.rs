@@ -171,11 +171,15 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
     Ok(ok_json(json!({ "folder": folder_json(&folder) })))
 }
 
-/// `DELETE /api/folders/{id}`: the folder and everything below it. The rows go first in
-/// one transaction, then the bytes, so a crash in between leaves only unreferenced blobs.
-/// (The trash of §11 will keep them instead.)
+/// `DELETE /api/folders/{id}`: the folder and everything below it, to the trash; with
+/// `--trash-retention 0` for good: the rows in one transaction, then the bytes, so a crash
+/// in between leaves only unreferenced blobs.
 pub async fn delete(app: &App, caller: Caller, id: &str) -> Result<Response> {
     let folder = folder_for(app, &caller, id).await?;
+    if app.keeps_trash() {
+        app.store.trash_folder(folder.id, Timestamp::now()).await?;
+        return Ok(no_content());
+    }
     let blobs = app.store.delete_folder(folder.id).await?;
     for (owner, blob) in blobs {
         app.blobs.remove_file(owner, blob).await;

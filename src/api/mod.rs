@@ -14,6 +14,7 @@ pub mod me;
 pub mod openapi;
 pub mod search;
 pub mod shares;
+pub mod trash;
 pub mod zip;
 
 use serde::{Serialize, Serializer};
@@ -60,6 +61,7 @@ pub struct StorageJson {
     /// `null`: no quota.
     quota_bytes: Option<u64>,
     total_size: u64,
+    trash_size: u64,
 }
 
 impl From<Storage> for StorageJson {
@@ -68,6 +70,7 @@ impl From<Storage> for StorageJson {
             file_count: s.file_count,
             quota_bytes: s.quota_bytes,
             total_size: s.total_size,
+            trash_size: s.trash_size,
         }
     }
 }

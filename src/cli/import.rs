@@ -294,6 +294,7 @@ impl Import<'_> {
             share_token: None,
             shared_at: None,
             missing_since: None,
+            trash: None,
         };
         match app.store.store_file(row, self.on_conflict).await {
             Ok(Stored::New(row)) if row.name != name => Ok(Outcome::Renamed(size, row.name)),

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use crate::app::App;
+use crate::app::{App, purge_trash_item};
 use crate::auth::SessionPolicy;
 use crate::blobs::Blobs;
 use crate::clock::Timestamp;
@@ -43,6 +43,8 @@ pub struct Reaper {
     blobs: Blobs,
     policy: SessionPolicy,
     interval: Duration,
+    /// Trash items older than this are purged; zero: there is no trash.
+    trash_retention: Duration,
 }
 
 /// What one pass did (or, dry, would do).
@@ -58,11 +60,13 @@ pub struct Report {
     pub missing: Vec<PathBuf>,
     /// Rows whose bytes came back: mark cleared.
     pub restored: Vec<PathBuf>,
+    /// Trash items past `--trash-retention`, purged with their bytes.
+    pub trash_purged: usize,
 }
 
 impl Report {
     /// `(what, count, action)` rows, for the log line and `mycloud reap`'s table.
-    pub fn rows(&self, dry_run: bool) -> [(&'static str, usize, &'static str); 6] {
+    pub fn rows(&self, dry_run: bool) -> [(&'static str, usize, &'static str); 7] {
         let (remove, mark, clear) = if dry_run {
             ("would remove", "would mark missing", "would clear the mark")
         } else {
@@ -75,6 +79,7 @@ impl Report {
             ("deleted users' folders", self.user_folders.len(), remove),
             ("missing files", self.missing.len(), mark),
             ("restored files", self.restored.len(), clear),
+            ("expired trash items", self.trash_purged, remove),
         ]
     }
 
@@ -158,6 +163,7 @@ impl Reaper {
             blobs: app.blobs.clone(),
             policy: app.session_policy(),
             interval: app.config.reap_interval,
+            trash_retention: app.config.trash_retention,
         }
     }
 
@@ -205,6 +211,7 @@ impl Reaper {
                 dry_run,
             )
             .await?;
+        let trash_purged = self.purge_expired_trash(now, dry_run).await?;
         // References first, then the disk: see `scan::scan`.
         let refs = self.store.references().await?;
         let blobs = self.blobs.clone();
@@ -226,7 +233,33 @@ impl Reaper {
             user_folders: plan.user_folders,
             missing,
             restored,
+            trash_purged,
         })
+    }
+
+    /// Purges the trash items older than `--trash-retention`, a batch of rows per
+    /// transaction (`app::purge_trash_item`), so a trash of 100,000 files never holds a
+    /// lock for long; with `dry_run` only counts them.
+    async fn purge_expired_trash(&self, now: Timestamp, dry_run: bool) -> Result<usize> {
+        if self.trash_retention.is_zero() {
+            return Ok(0);
+        }
+        let cutoff = now.minus(self.trash_retention);
+        let mut purged = 0;
+        loop {
+            let expired = self.store.trash_before(cutoff, None, 100).await?;
+            if dry_run || expired.is_empty() {
+                return Ok(purged + expired.len());
+            }
+            for (kind, id) in expired {
+                match purge_trash_item(&self.store, &self.blobs, kind, id).await {
+                    Ok(_) => purged += 1,
+                    // Purged meanwhile through the API.
+                    Err(Error::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
     }
 
     /// Marks rows whose bytes are gone and clears the mark of those whose bytes are back,

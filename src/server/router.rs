@@ -13,13 +13,14 @@ use hyper::Method;
 use serde_json::json;
 
 use crate::api::{
-    admin, auth, content, files, folders, me, openapi, parse_id, search, shares, zip,
+    admin, auth, content, files, folders, me, openapi, parse_id, search, shares, trash, zip,
 };
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::{Request, Response, ok_json};
 use crate::server::assets;
+use crate::store::ItemKind;
 
 /// Who may call an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +138,12 @@ enum CallerHandler {
     FolderContents,
     FolderLink,
     Search,
+    ListTrash,
+    EmptyTrash,
+    RestoreFile,
+    RestoreFolder,
+    PurgeFile,
+    PurgeFolder,
     ListUsers,
     PatchUser,
     DeleteUser,
@@ -282,6 +289,34 @@ pub const ROUTES: &[Route] = &[
         operations: &[op("GET", A::User, WithCaller(C::Search))],
     },
     Route {
+        path: "/api/trash",
+        allow: "GET, DELETE",
+        operations: &[
+            op("GET", A::User, WithCaller(C::ListTrash)),
+            op("DELETE", A::User, WithCaller(C::EmptyTrash)),
+        ],
+    },
+    Route {
+        path: "/api/trash/files/{id}",
+        allow: "DELETE",
+        operations: &[op("DELETE", A::OwnerOrAdmin, WithCaller(C::PurgeFile))],
+    },
+    Route {
+        path: "/api/trash/files/{id}/restore",
+        allow: "POST",
+        operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::RestoreFile))],
+    },
+    Route {
+        path: "/api/trash/folders/{id}",
+        allow: "DELETE",
+        operations: &[op("DELETE", A::OwnerOrAdmin, WithCaller(C::PurgeFolder))],
+    },
+    Route {
+        path: "/api/trash/folders/{id}/restore",
+        allow: "POST",
+        operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::RestoreFolder))],
+    },
+    Route {
         path: "/api/admin/users",
         allow: "GET",
         operations: &[op("GET", A::Admin, WithCaller(C::ListUsers))],
@@ -418,6 +453,12 @@ fn with_caller<'a>(
         C::FolderContents => Box::pin(folders::contents(app, caller, req, id)),
         C::FolderLink => Box::pin(folders::link(app, caller, req, id)),
         C::Search => Box::pin(search::search(app, caller, req)),
+        C::ListTrash => Box::pin(trash::list(app, caller, req)),
+        C::EmptyTrash => Box::pin(trash::empty(app, caller, req)),
+        C::RestoreFile => Box::pin(trash::restore(app, caller, req, ItemKind::File, id)),
+        C::RestoreFolder => Box::pin(trash::restore(app, caller, req, ItemKind::Folder, id)),
+        C::PurgeFile => Box::pin(trash::purge(app, caller, ItemKind::File, id)),
+        C::PurgeFolder => Box::pin(trash::purge(app, caller, ItemKind::Folder, id)),
         C::ListUsers => Box::pin(admin::list_users(app, caller)),
         C::PatchUser => Box::pin(admin::patch_user(app, caller, req, id)),
         C::DeleteUser => Box::pin(admin::delete_user(app, caller, id)),

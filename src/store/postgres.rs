@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
 mod connection;
+mod trash;
 mod tree;
 
 use connection::{acquire, chain, pool, settings, target};
@@ -38,7 +39,8 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id";
+     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id, trashed_at, \
+     trash_root";
 const INSERT_USER: &str = "INSERT INTO users (id, username, full_name, email, password_hash, \
      is_admin, avatar, created_at, last_login_at, quota_bytes) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -46,8 +48,8 @@ const INSERT_SESSION: &str = "INSERT INTO sessions \
      (token_hash, user_id, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_FILE: &str = "INSERT INTO files (id, owner_id, original_name, size, content_type, \
      comment, uploaded_at, last_downloaded_at, share_token, shared_at, missing_since, folder_id, \
-     blob_id, name_fold, comment_fold) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+     blob_id, trashed_at, trash_root, name_fold, comment_fold) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -84,6 +86,20 @@ fn file_from(r: &Row) -> Result<FileRow> {
         missing_since: opt_time(r.try_get(10)?),
         folder_id: r.try_get::<_, Option<Uuid>>(11)?.map(FolderId),
         blob_id: BlobId(r.try_get(12)?),
+        trash: trashed_at(r, 13)?,
+    })
+}
+
+/// The `trashed_at` and `trash_root` columns at `first`, `first + 1`.
+fn trashed_at(r: &Row, first: usize) -> Result<Option<super::Trashed>> {
+    let at: Option<SystemTime> = r.try_get(first)?;
+    let root: Option<Uuid> = r.try_get(first + 1)?;
+    Ok(match (at, root) {
+        (Some(at), Some(root)) => Some(super::Trashed {
+            at: Timestamp::from_system(at),
+            root,
+        }),
+        _ => None,
     })
 }
 
@@ -91,7 +107,8 @@ fn storage_from(r: &Row, first: usize) -> Result<Storage> {
     Ok(Storage {
         file_count: r.try_get::<_, i64>(first)? as u64,
         total_size: r.try_get::<_, i64>(first + 1)? as u64,
-        quota_bytes: r.try_get::<_, Option<i64>>(first + 2)?.map(|q| q as u64),
+        trash_size: r.try_get::<_, i64>(first + 2)? as u64,
+        quota_bytes: r.try_get::<_, Option<i64>>(first + 3)?.map(|q| q as u64),
     })
 }
 
@@ -155,7 +172,7 @@ async fn execute(c: &impl GenericClient, sql: &str, params: &Params<'_>) -> Resu
 }
 
 async fn file_by_id(c: &impl GenericClient, id: FileId) -> Result<Option<FileRow>> {
-    let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1");
+    let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1 AND trashed_at IS NULL");
     query_opt(c, &sql, &[&id.0], file_from).await
 }
 
@@ -279,6 +296,8 @@ async fn insert_file_row(
     let (last_downloaded_at, shared_at) = (to_system(f.last_downloaded_at), to_system(f.shared_at));
     let missing_since = to_system(f.missing_since);
     let folder_id = f.folder_id.map(|id| id.0);
+    let trashed_at = f.trash.map(|t| t.at.to_system());
+    let trash_root = f.trash.map(|t| t.root);
     let (name_fold, comment_fold) = (fold(&f.name), fold(&f.comment));
     c.execute(
         stmt,
@@ -296,6 +315,8 @@ async fn insert_file_row(
             &missing_since,
             &folder_id,
             &f.blob_id.0,
+            &trashed_at,
+            &trash_root,
             &name_fold,
             &comment_fold,
         ],
@@ -405,7 +426,7 @@ impl Postgres {
 
     pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
         let c = self.client().await?;
-        let sql = "SELECT file_count, total_size, quota_bytes FROM users WHERE id = $1";
+        let sql = "SELECT file_count, total_size, trash_size, quota_bytes FROM users WHERE id = $1";
         query_opt(&c, sql, &[&id.0], |r| storage_from(r, 0)).await
     }
 
@@ -441,7 +462,8 @@ impl Postgres {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.quota_bytes FROM users u \
+            "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes \
+             FROM users u \
              ORDER BY lower(u.username COLLATE \"C\")"
         );
         query_all(&c, &sql, &[], |r| {
@@ -553,7 +575,7 @@ impl Postgres {
         let c = self.client().await?;
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
-             u.quota_bytes FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+             u.trash_size, u.quota_bytes FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let hash: &[u8] = &hash.0;
         query_opt(&c, &sql, &[&hash], |r| {
@@ -606,13 +628,15 @@ impl Postgres {
 
     pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
         let c = self.client().await?;
-        let sql = format!("DELETE FROM files WHERE id = $1 RETURNING {FILE_COLUMNS}");
+        let sql = format!(
+            "DELETE FROM files WHERE id = $1 AND trashed_at IS NULL RETURNING {FILE_COLUMNS}"
+        );
         query_opt(&c, &sql, &[&id.0], file_from).await
     }
 
     pub async fn mark_downloaded(&self, id: FileId, now: Timestamp) -> Result<()> {
         let c = self.client().await?;
-        let sql = "UPDATE files SET last_downloaded_at = $1 WHERE id = $2";
+        let sql = "UPDATE files SET last_downloaded_at = $1 WHERE id = $2 AND trashed_at IS NULL";
         execute(&c, sql, &[&now.to_system(), &id.0]).await?;
         Ok(())
     }
@@ -626,7 +650,7 @@ impl Postgres {
         let c = self.client().await?;
         // A concurrent share waits on the row lock, then finds a token and keeps it.
         let sql = "UPDATE files SET share_token = $1, shared_at = $2 \
-                   WHERE id = $3 AND share_token IS NULL";
+                   WHERE id = $3 AND share_token IS NULL AND trashed_at IS NULL";
         execute(&c, sql, &[&token, &now.to_system(), &id.0]).await?;
         file_by_id(&c, id).await
     }
@@ -640,7 +664,9 @@ impl Postgres {
 
     pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
         let c = self.client().await?;
-        let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE share_token = $1");
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE share_token = $1 AND trashed_at IS NULL"
+        );
         query_opt(&c, &sql, &[&token], file_from).await
     }
 

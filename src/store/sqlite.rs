@@ -23,6 +23,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
+mod trash;
 mod tree;
 
 mod embedded {
@@ -32,7 +33,8 @@ mod embedded {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id";
+     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id, trashed_at, \
+     trash_root";
 
 /// Every authenticated request runs this. The CAST matters: in a join, SQLite's constant
 /// propagation makes a bare `= ?1` part of the plan, so each new token re-prepared the
@@ -40,7 +42,7 @@ const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, com
 static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
-         u.quota_bytes \
+         u.trash_size, u.quota_bytes \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = CAST(?1 AS BLOB)"
     )
 });
@@ -137,7 +139,18 @@ fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRow> {
         missing_since: opt_time_at(row, 10)?,
         folder_id: opt_uuid_at(row, 11)?.map(FolderId),
         blob_id: BlobId(uuid_at(row, 12)?),
+        trash: trashed_at(row, 13)?,
     })
+}
+
+/// The `trashed_at` and `trash_root` columns at `first`, `first + 1`.
+fn trashed_at(row: &Row<'_>, first: usize) -> rusqlite::Result<Option<super::Trashed>> {
+    Ok(
+        match (opt_time_at(row, first)?, opt_uuid_at(row, first + 1)?) {
+            (Some(at), Some(root)) => Some(super::Trashed { at, root }),
+            _ => None,
+        },
+    )
 }
 
 fn opt_uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<uuid::Uuid>> {
@@ -151,7 +164,8 @@ fn storage_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Storage> {
     Ok(Storage {
         file_count: row.get::<_, i64>(first)? as u64,
         total_size: row.get::<_, i64>(first + 1)? as u64,
-        quota_bytes: row.get::<_, Option<i64>>(first + 2)?.map(|q| q as u64),
+        trash_size: row.get::<_, i64>(first + 2)? as u64,
+        quota_bytes: row.get::<_, Option<i64>>(first + 3)?.map(|q| q as u64),
     })
 }
 
@@ -164,7 +178,7 @@ fn user_by_id(conn: &Connection, id: UserId) -> Result<Option<User>> {
 }
 
 fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
-    let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?1");
+    let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?1 AND trashed_at IS NULL");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id.to_string()], file_from)
@@ -174,7 +188,7 @@ fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
 fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
     let sql = format!(
         "INSERT INTO files ({FILE_COLUMNS}, name_fold, comment_fold) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     );
     conn.prepare_cached(&sql)?.execute(params![
         f.id.to_string(),
@@ -190,6 +204,8 @@ fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
         f.missing_since.map(Timestamp::millis),
         f.folder_id.map(|id| id.to_string()),
         f.blob_id.to_string(),
+        f.trash.map(|t| t.at.millis()),
+        f.trash.map(|t| t.root.hyphenated().to_string()),
         fold(&f.name),
         fold(&f.comment)
     ])
@@ -410,7 +426,8 @@ impl Sqlite {
 
     pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
         self.run(move |c| {
-            let sql = "SELECT file_count, total_size, quota_bytes FROM users WHERE id = ?1";
+            let sql =
+                "SELECT file_count, total_size, trash_size, quota_bytes FROM users WHERE id = ?1";
             Ok(c.prepare_cached(sql)?
                 .query_row([id.to_string()], |r| storage_from(r, 0))
                 .optional()?)
@@ -448,7 +465,8 @@ impl Sqlite {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         self.run(|c| {
             let sql = format!(
-                "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.quota_bytes FROM users u \
+                "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes \
+                 FROM users u \
                  ORDER BY u.username"
             );
             let mut stmt = c.prepare_cached(&sql)?;
@@ -648,7 +666,9 @@ impl Sqlite {
 
     pub async fn delete_file(&self, id: FileId) -> Result<Option<FileRow>> {
         self.run(move |c| {
-            let sql = format!("DELETE FROM files WHERE id = ?1 RETURNING {FILE_COLUMNS}");
+            let sql = format!(
+                "DELETE FROM files WHERE id = ?1 AND trashed_at IS NULL RETURNING {FILE_COLUMNS}"
+            );
             Ok(c.prepare_cached(&sql)?
                 .query_row([id.to_string()], file_from)
                 .optional()?)
@@ -658,8 +678,10 @@ impl Sqlite {
 
     pub async fn mark_downloaded(&self, id: FileId, now: Timestamp) -> Result<()> {
         self.run(move |c| {
-            c.prepare_cached("UPDATE files SET last_downloaded_at = ?1 WHERE id = ?2")?
-                .execute(params![now.millis(), id.to_string()])?;
+            c.prepare_cached(
+                "UPDATE files SET last_downloaded_at = ?1 WHERE id = ?2 AND trashed_at IS NULL",
+            )?
+            .execute(params![now.millis(), id.to_string()])?;
             Ok(())
         })
         .await
@@ -673,7 +695,8 @@ impl Sqlite {
     ) -> Result<Option<FileRow>> {
         self.run(move |c| {
             c.prepare_cached(
-                "UPDATE files SET share_token = ?1, shared_at = ?2 WHERE id = ?3 AND share_token IS NULL",
+                "UPDATE files SET share_token = ?1, shared_at = ?2 \
+                 WHERE id = ?3 AND share_token IS NULL AND trashed_at IS NULL",
             )?
             .execute(params![token, now.millis(), id.to_string()])?;
             file_by_id(c, id)
@@ -694,7 +717,9 @@ impl Sqlite {
 
     pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
         self.run(move |c| {
-            let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE share_token = ?1");
+            let sql = format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE share_token = ?1 AND trashed_at IS NULL"
+            );
             Ok(c.prepare_cached(&sql)?
                 .query_row([token], file_from)
                 .optional()?)
@@ -885,31 +910,26 @@ mod tests {
     async fn a_database_behind_the_latest_migration_is_migrated_on_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mycloud.db");
-        drop(Sqlite::open(&path).await.expect("new database"));
-        let column_exists = |conn: &Connection| -> bool {
-            conn.query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'quota_bytes'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .unwrap()
-                == 1
-        };
         {
-            let conn = open_connection(&path).unwrap();
-            assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
-            // Undo the newest migration, as if the database came from the version before.
-            conn.execute_batch(
-                "ALTER TABLE users DROP COLUMN quota_bytes; \
-                 DELETE FROM refinery_schema_history WHERE version = 7;",
-            )
-            .unwrap();
-            assert!(!column_exists(&conn));
+            let mut conn = open_connection(&path).unwrap();
+            embedded::migrations::runner()
+                .set_target(refinery::Target::Version(LATEST_MIGRATION - 1))
+                .run(&mut conn)
+                .unwrap();
+            assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION - 1));
         }
         drop(Sqlite::open(&path).await.expect("older database"));
         let conn = open_connection(&path).unwrap();
         assert_eq!(schema_version(&conn), Some(LATEST_MIGRATION));
-        assert!(column_exists(&conn), "V7 ran again");
+        // V8's column is there: the newest migration ran.
+        let trash_size: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'trash_size'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(trash_size, 1);
     }
 
     /// A statement re-prepared on every call costs more than the query; `SESSION_USER`

@@ -19,6 +19,8 @@ pub struct FolderRow {
     pub name: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// `Some` while the folder is in the trash.
+    pub trash: Option<super::Trashed>,
 }
 
 /// One step of a breadcrumb trail.
@@ -190,6 +192,7 @@ impl Store {
             name,
             created_at: now,
             updated_at: now,
+            trash: None,
         };
         dispatch!(self, db => db.create_folder(folder))
     }
@@ -323,6 +326,14 @@ impl Store {
                 .collect(),
             next,
         })
+    }
+
+    /// The paths of `ids` (see `folder_path`), for the folders that exist.
+    pub async fn folder_paths(
+        &self,
+        ids: Vec<FolderId>,
+    ) -> Result<Vec<(FolderId, Vec<PathEntry>)>> {
+        dispatch!(self, db => db.folder_paths(ids))
     }
 
     /// Stores a new file row whose blob is already in place, by `on_conflict` when its

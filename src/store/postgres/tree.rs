@@ -20,23 +20,25 @@ use super::super::tree::{
 use super::super::{FileChanges, FileRow, fold};
 use super::{
     FILE_COLUMNS, INSERT_FILE, Params, Postgres, execute, file_by_id, file_from, insert_file_row,
-    query_all, query_opt,
+    query_all, query_opt, trashed_at,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, UserId};
 
-const FOLDER_COLUMNS: &str = "id, owner_id, parent_id, name, created_at, updated_at";
+const FOLDER_COLUMNS: &str =
+    "id, owner_id, parent_id, name, created_at, updated_at, trashed_at, trash_root";
 
 pub const INSERT_FOLDER: &str = "INSERT INTO folders \
-     (id, owner_id, parent_id, name, name_fold, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     (id, owner_id, parent_id, name, name_fold, created_at, updated_at, trashed_at, trash_root) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Every folder, each after its parent (see the SQLite twin).
 pub const FOLDERS_PARENTS_FIRST: &str = "WITH RECURSIVE t(id, depth) AS ( \
        SELECT id, 0 FROM folders WHERE parent_id IS NULL \
        UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id) \
-     SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at \
+     SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, \
+     f.trash_root \
      FROM t JOIN folders f ON f.id = t.id ORDER BY t.depth, f.id";
 
 /// The ids of folder $1 and every folder below it.
@@ -51,6 +53,7 @@ pub fn folder_from(r: &Row) -> Result<FolderRow> {
         name: r.try_get(3)?,
         created_at: Timestamp::from_system(r.try_get(4)?),
         updated_at: Timestamp::from_system(r.try_get(5)?),
+        trash: trashed_at(r, 6)?,
     })
 }
 
@@ -61,6 +64,8 @@ pub async fn insert_folder_row(
 ) -> Result<(), tokio_postgres::Error> {
     let parent = f.parent_id.map(|p| p.0);
     let (created, updated) = (f.created_at.to_system(), f.updated_at.to_system());
+    let trashed_at = f.trash.map(|t| t.at.to_system());
+    let trash_root = f.trash.map(|t| t.root);
     c.execute(
         stmt,
         &[
@@ -71,6 +76,8 @@ pub async fn insert_folder_row(
             &fold(&f.name),
             &created,
             &updated,
+            &trashed_at,
+            &trash_root,
         ],
     )
     .await?;
@@ -147,7 +154,7 @@ pub async fn prepare_unique_names(client: &mut tokio_postgres::Client) -> Result
 }
 
 /// Serialises the namespace changes of one account (see the module's comment).
-async fn lock_account(tx: &Transaction<'_>, owner: UserId) -> Result<()> {
+pub(super) async fn lock_account(tx: &Transaction<'_>, owner: UserId) -> Result<()> {
     let found = query_opt(
         tx,
         "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
@@ -159,18 +166,22 @@ async fn lock_account(tx: &Transaction<'_>, owner: UserId) -> Result<()> {
 }
 
 async fn folder_by_id(c: &impl GenericClient, id: FolderId) -> Result<Option<FolderRow>> {
-    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = $1");
+    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = $1 AND trashed_at IS NULL");
     query_opt(c, &sql, &[&id.0], folder_from).await
 }
 
-async fn owned_folder(c: &impl GenericClient, owner: UserId, id: FolderId) -> Result<FolderRow> {
+pub(super) async fn owned_folder(
+    c: &impl GenericClient,
+    owner: UserId,
+    id: FolderId,
+) -> Result<FolderRow> {
     folder_by_id(c, id)
         .await?
         .filter(|f| f.owner_id == owner)
         .ok_or(Error::NotFound)
 }
 
-async fn name_in_use(
+pub(super) async fn name_in_use(
     c: &impl GenericClient,
     owner: UserId,
     folder: Option<FolderId>,
@@ -179,9 +190,10 @@ async fn name_in_use(
 ) -> Result<bool> {
     let sql = format!(
         "SELECT EXISTS (SELECT 1 FROM folders WHERE owner_id = $1 AND {} \
-           AND name_fold = $3 AND name = $4 AND id IS DISTINCT FROM $5) \
+           AND name_fold = $3 AND name = $4 AND id IS DISTINCT FROM $5 AND trashed_at IS NULL) \
          OR EXISTS (SELECT 1 FROM files WHERE owner_id = $1 AND {} \
-           AND name_fold = $3 AND original_name = $4 AND id IS DISTINCT FROM $5)",
+           AND name_fold = $3 AND original_name = $4 AND id IS DISTINCT FROM $5 \
+           AND trashed_at IS NULL)",
         in_folder("parent_id", folder, 2),
         in_folder("folder_id", folder, 2)
     );
@@ -446,7 +458,8 @@ impl Postgres {
             Sort::Uploaded => ("created_at", true),
         };
         let sql = format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND {}{}",
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND {} \
+             AND trashed_at IS NULL{}",
             in_folder("parent_id", parent, 2),
             keyset(key, order, after.is_some())
         );
@@ -479,7 +492,8 @@ impl Postgres {
             Sort::Uploaded => ("uploaded_at", true),
         };
         let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND {}{}",
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND {} \
+             AND trashed_at IS NULL{}",
             in_folder("folder_id", folder, 2),
             keyset(key, order, after.is_some())
         );
@@ -507,7 +521,7 @@ impl Postgres {
         match after {
             Some((time, id)) => {
                 let sql = format!(
-                    "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 \
+                    "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND trashed_at IS NULL \
                      AND uploaded_at <= $2 AND (uploaded_at < $2 OR id > $3) \
                      ORDER BY uploaded_at DESC, id LIMIT $4"
                 );
@@ -516,7 +530,7 @@ impl Postgres {
             }
             None => {
                 let sql = format!(
-                    "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 \
+                    "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND trashed_at IS NULL \
                      ORDER BY uploaded_at DESC, id LIMIT $2"
                 );
                 query_all(&c, &sql, &[&owner.0, &limit], file_from).await
@@ -533,7 +547,7 @@ impl Postgres {
     ) -> Result<Vec<FolderRow>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 \
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND trashed_at IS NULL \
              AND name_fold LIKE $2 ESCAPE '\\'{}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
@@ -558,7 +572,7 @@ impl Postgres {
     ) -> Result<Vec<FileRow>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 \
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND trashed_at IS NULL \
              AND (name_fold LIKE $2 ESCAPE '\\' OR comment_fold LIKE $2 ESCAPE '\\'){}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
@@ -659,9 +673,9 @@ impl Postgres {
         }
         let sql = format!(
             "WITH RECURSIVE sub(id, path) AS ( \
-               SELECT id, name FROM folders WHERE owner_id = $1 AND {} \
+               SELECT id, name FROM folders WHERE owner_id = $1 AND {} AND trashed_at IS NULL \
                UNION ALL SELECT f.id, sub.path || '/' || f.name \
-               FROM folders f JOIN sub ON f.parent_id = sub.id) \
+               FROM folders f JOIN sub ON f.parent_id = sub.id WHERE f.trashed_at IS NULL) \
              SELECT id, path FROM sub",
             in_folder("parent_id", root, 2)
         );
@@ -677,7 +691,8 @@ impl Postgres {
             .collect();
         let ids: Vec<Uuid> = folders.iter().map(|(id, _)| *id).collect();
         let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND (({}) OR folder_id = ANY($3))",
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND trashed_at IS NULL \
+             AND (({}) OR folder_id = ANY($3))",
             in_folder("folder_id", root, 2)
         );
         let files = query_all(&tx, &sql, &[&owner.0, &root_id, &ids], file_from).await?;
@@ -718,7 +733,7 @@ async fn insert_new(tx: &Transaction<'_>, file: FileRow) -> Result<Stored> {
 async fn replace(tx: &Transaction<'_>, new: FileRow) -> Result<Stored> {
     let sql = format!(
         "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND {} \
-         AND name_fold = $3 AND original_name = $4",
+         AND name_fold = $3 AND original_name = $4 AND trashed_at IS NULL",
         in_folder("folder_id", new.folder_id, 2)
     );
     let folder = new.folder_id.map(|f| f.0);

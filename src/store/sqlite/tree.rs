@@ -13,20 +13,22 @@ use super::super::tree::{
 use super::super::{FileChanges, FileRow, fold};
 use super::{
     FILE_COLUMNS, Sqlite, file_by_id, file_from, insert_file_row, is_foreign_key_violation,
-    opt_uuid_at, time_at, uuid_at,
+    opt_uuid_at, time_at, trashed_at, uuid_at,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, UserId};
 
-const FOLDER_COLUMNS: &str = "id, owner_id, parent_id, name, created_at, updated_at";
+const FOLDER_COLUMNS: &str =
+    "id, owner_id, parent_id, name, created_at, updated_at, trashed_at, trash_root";
 
 /// Every folder, each after its parent: what `migrate-data` sends, so that the importer
 /// never inserts a child before its parent.
 pub const FOLDERS_PARENTS_FIRST: &str = "WITH RECURSIVE t(id, depth) AS ( \
        SELECT id, 0 FROM folders WHERE parent_id IS NULL \
        UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id) \
-     SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at \
+     SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, \
+     f.trash_root \
      FROM t JOIN folders f ON f.id = t.id ORDER BY t.depth, f.id";
 
 /// The ids of folder ?1 and every folder below it.
@@ -41,13 +43,14 @@ pub fn folder_from(row: &Row<'_>) -> rusqlite::Result<FolderRow> {
         name: row.get(3)?,
         created_at: time_at(row, 4)?,
         updated_at: time_at(row, 5)?,
+        trash: trashed_at(row, 6)?,
     })
 }
 
 pub fn insert_folder_row(conn: &Connection, f: &FolderRow) -> rusqlite::Result<usize> {
     conn.prepare_cached(
-        "INSERT INTO folders (id, owner_id, parent_id, name, name_fold, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO folders (id, owner_id, parent_id, name, name_fold, created_at, updated_at, \
+         trashed_at, trash_root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         f.id.to_string(),
@@ -56,7 +59,9 @@ pub fn insert_folder_row(conn: &Connection, f: &FolderRow) -> rusqlite::Result<u
         f.name,
         fold(&f.name),
         f.created_at.millis(),
-        f.updated_at.millis()
+        f.updated_at.millis(),
+        f.trash.map(|t| t.at.millis()),
+        f.trash.map(|t| t.root.hyphenated().to_string())
     ])
 }
 
@@ -78,7 +83,12 @@ pub fn prepare_unique_names(conn: &mut Connection) -> Result<()> {
             .execute(params![fold(name), fold(comment), id])?;
     }
     // Rows come grouped by (owner, folder, name), oldest first: each later one of a group
-    // takes the first free numbered name.
+    // takes the first free numbered name. The names are checked against this set, not
+    // with `name_in_use`, whose SQL knows the columns of later migrations.
+    let mut taken: std::collections::HashSet<(String, Option<String>, String)> = rows
+        .iter()
+        .map(|(_, owner, folder, name, _)| (owner.clone(), folder.clone(), name.clone()))
+        .collect();
     let mut previous: Option<(String, Option<String>, String)> = None;
     for (id, owner, folder, name, _) in rows.drain(..) {
         let key = (owner.clone(), folder.clone(), name.clone());
@@ -86,14 +96,13 @@ pub fn prepare_unique_names(conn: &mut Connection) -> Result<()> {
             previous = Some(key);
             continue;
         }
-        let owner_id = UserId(parse_uuid(&owner)?);
-        let folder_id = folder.as_deref().map(parse_uuid).transpose()?.map(FolderId);
         let mut n = 2;
         let mut candidate = numbered_name(&name, n);
-        while name_in_use(&tx, owner_id, folder_id, &candidate, None)? {
+        while taken.contains(&(owner.clone(), folder.clone(), candidate.clone())) {
             n += 1;
             candidate = numbered_name(&name, n);
         }
+        taken.insert((owner.clone(), folder.clone(), candidate.clone()));
         tx.prepare_cached("UPDATE files SET original_name = ?1, name_fold = ?2 WHERE id = ?3")?
             .execute(params![candidate, fold(&candidate), id])?;
         log::info!("renamed a duplicate file name at the root of user {owner} to {candidate:?}");
@@ -112,12 +121,8 @@ pub fn prepare_unique_names(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid> {
-    Uuid::parse_str(text).map_err(|e| Error::internal("an id in the database", e))
-}
-
 fn folder_by_id(conn: &Connection, id: FolderId) -> Result<Option<FolderRow>> {
-    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1");
+    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1 AND trashed_at IS NULL");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id.to_string()], folder_from)
@@ -125,7 +130,7 @@ fn folder_by_id(conn: &Connection, id: FolderId) -> Result<Option<FolderRow>> {
 }
 
 /// The folder if `owner` has it; anything else (missing, someone else's) is `NotFound`.
-fn owned_folder(conn: &Connection, owner: UserId, id: FolderId) -> Result<FolderRow> {
+pub(super) fn owned_folder(conn: &Connection, owner: UserId, id: FolderId) -> Result<FolderRow> {
     folder_by_id(conn, id)?
         .filter(|f| f.owner_id == owner)
         .ok_or(Error::NotFound)
@@ -133,7 +138,7 @@ fn owned_folder(conn: &Connection, owner: UserId, id: FolderId) -> Result<Folder
 
 /// Whether a folder or file of `folder` (`None`: the root) is called exactly `name`,
 /// other than the entry `except`.
-fn name_in_use(
+pub(super) fn name_in_use(
     conn: &Connection,
     owner: UserId,
     folder: Option<FolderId>,
@@ -141,9 +146,10 @@ fn name_in_use(
     except: Option<Uuid>,
 ) -> Result<bool> {
     let sql = "SELECT EXISTS (SELECT 1 FROM folders WHERE owner_id = ?1 AND parent_id IS ?2 \
-                 AND name_fold = ?3 AND name = ?4 AND id IS NOT ?5) \
+                 AND name_fold = ?3 AND name = ?4 AND id IS NOT ?5 AND trashed_at IS NULL) \
                OR EXISTS (SELECT 1 FROM files WHERE owner_id = ?1 AND folder_id IS ?2 \
-                 AND name_fold = ?3 AND original_name = ?4 AND id IS NOT ?5)";
+                 AND name_fold = ?3 AND original_name = ?4 AND id IS NOT ?5 \
+                 AND trashed_at IS NULL)";
     Ok(conn.prepare_cached(sql)?.query_row(
         params![
             owner.to_string(),
@@ -386,7 +392,8 @@ impl Sqlite {
             Sort::Uploaded => "created_at",
         };
         let sql = format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 AND parent_id IS ?2{}",
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 AND parent_id IS ?2 \
+             AND trashed_at IS NULL{}",
             keyset(key, order, after.is_some())
         );
         self.run(move |c| {
@@ -411,7 +418,8 @@ impl Sqlite {
             Sort::Uploaded => "uploaded_at",
         };
         let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND folder_id IS ?2{}",
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND folder_id IS ?2 \
+             AND trashed_at IS NULL{}",
             keyset(key, order, after.is_some())
         );
         self.run(move |c| {
@@ -435,7 +443,7 @@ impl Sqlite {
                 ""
             };
             let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1{range} \
+                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND trashed_at IS NULL{range} \
                  ORDER BY uploaded_at DESC, id LIMIT ?4"
             );
             let (time, id) = after
@@ -459,7 +467,7 @@ impl Sqlite {
         limit: usize,
     ) -> Result<Vec<FolderRow>> {
         let sql = format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 \
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = ?1 AND trashed_at IS NULL \
              AND name_fold LIKE ?2 ESCAPE '\\'{}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
@@ -485,7 +493,7 @@ impl Sqlite {
         limit: usize,
     ) -> Result<Vec<FileRow>> {
         let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 \
+            "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND trashed_at IS NULL \
              AND (name_fold LIKE ?2 ESCAPE '\\' OR comment_fold LIKE ?2 ESCAPE '\\'){}",
             keyset("name_fold", Order::Asc, after.is_some())
         );
@@ -572,8 +580,10 @@ impl Sqlite {
             // files read next belong to exactly these folders.
             let sql = "WITH RECURSIVE sub(id, path) AS ( \
                          SELECT id, name FROM folders WHERE owner_id = ?1 AND parent_id IS ?2 \
+                         AND trashed_at IS NULL \
                          UNION ALL SELECT f.id, sub.path || '/' || f.name \
-                         FROM folders f JOIN sub ON f.parent_id = sub.id) \
+                         FROM folders f JOIN sub ON f.parent_id = sub.id \
+                         WHERE f.trashed_at IS NULL) \
                        SELECT id, path FROM sub";
             let folders: Vec<(String, String)> = tx
                 .prepare(sql)?
@@ -591,10 +601,11 @@ impl Sqlite {
                 .map(|(_, path)| TreeEntry::Folder { path: path.clone() })
                 .collect();
             let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND (folder_id IS ?2 OR \
-                 folder_id IN ({} SELECT id FROM sub))",
+                "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND trashed_at IS NULL \
+                 AND (folder_id IS ?2 OR folder_id IN ({} SELECT id FROM sub))",
                 "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE owner_id = ?1 AND \
-                 parent_id IS ?2 UNION ALL SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id)"
+                 parent_id IS ?2 AND trashed_at IS NULL UNION ALL SELECT f.id FROM folders f \
+                 JOIN sub ON f.parent_id = sub.id WHERE f.trashed_at IS NULL)"
             );
             let mut stmt = tx.prepare(&sql)?;
             let files = stmt.query_map(
@@ -645,7 +656,7 @@ fn insert_new(conn: &Connection, file: FileRow) -> Result<Stored> {
 fn replace(conn: &Connection, new: FileRow) -> Result<Stored> {
     let sql = format!(
         "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?1 AND folder_id IS ?2 \
-         AND name_fold = ?3 AND original_name = ?4"
+         AND name_fold = ?3 AND original_name = ?4 AND trashed_at IS NULL"
     );
     let existing = conn
         .prepare_cached(&sql)?
