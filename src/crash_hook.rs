@@ -1,4 +1,4 @@
-//! A test hook: crash points on the upload path, so the tests can prove what a crash
+//! A test hook: crash points on the upload and purge paths, so the tests can prove what a crash
 //! (kill -9, power loss as far as the process is concerned) leaves behind at each step.
 //!
 //! When the environment variable `MYCLOUD_TEST_CRASH_AT` names a point, the process aborts
@@ -11,6 +11,12 @@
 //! - `after_rename`: the blob is in `files/` (or `avatars/`), its folder not yet fsynced;
 //! - `before_commit`: the blob is durable, its row not yet inserted (`store_upload`);
 //! - `after_commit`: the row is committed, the 201 not yet sent.
+//!
+//! And off that path:
+//! - `quota_refused`: an upload without a declared length has just passed its account's
+//!   quota (`Upload::write`), its temp file still in `tmp/`;
+//! - `purge_after_commit`: a trash purge step's rows are deleted and committed, their
+//!   blobs not yet removed (`app::purge_trash_item`).
 
 use std::sync::OnceLock;
 

@@ -461,3 +461,87 @@ fn a_full_disk_refuses_the_upload_with_507_and_leaves_nothing() {
     server.assert_tmp_empty();
     check_ok(&server);
 }
+
+both_backends!(kill_9_in_a_purge_leaves_no_row_without_its_bytes);
+/// Deletes a folder of three files into the trash, then purges it on a server that dies
+/// right after the purge's first commit, before any blob is removed.
+fn kill_9_in_a_purge_leaves_no_row_without_its_bytes() {
+    let mut server = Server::start();
+    let (_, alice) = user(&server, "alice");
+    let folder = alice
+        .post("/api/folders")
+        .json(&serde_json::json!({"name": "doomed"}))
+        .go()
+        .expect(201)
+        .json()["folder"]
+        .clone();
+    for i in 0..3 {
+        put_file(
+            &alice,
+            &[("name", &format!("{i}.bin")), ("folder_id", &id(&folder))],
+            &content(i, 1000),
+        )
+        .expect(201);
+    }
+    let kept = upload_put(&alice, "kept.bin", &content(9, 500));
+    alice
+        .delete(&format!("/api/folders/{}", id(&folder)))
+        .go()
+        .expect(204);
+    let token = login(&server, "alice", PASSWORD);
+    server.restart(&[(CRASH_VAR, "purge_after_commit")], &[]);
+    let purge = put_outcome(
+        server
+            .client(&token)
+            .delete(&format!("/api/trash/folders/{}", id(&folder))),
+    );
+    assert!(purge.is_err(), "the purge got an answer: {purge:?}");
+    let status = server.wait_exit(WAIT).expect("the server to die");
+    assert_eq!(status.signal(), Some(SIGABRT), "{status}\n{}", server.log());
+    // The rows went in one commit; the bytes are still there, referenced by nothing.
+    assert_eq!(file_rows(&server), "1");
+    assert_eq!(server.files_under("files").len(), 4);
+    let out = check_ok(&server);
+    assert_eq!(out.matches("ORPHAN").count(), 3, "{out}");
+    server.restart(&[], &[]);
+    let alice = server.client(&token);
+    assert_eq!(
+        alice.get("/api/trash").go().expect(200).json()["items"],
+        serde_json::json!([])
+    );
+    assert_downloads(&alice, &id(&kept), &content(9, 500));
+    check_ok(&server);
+}
+
+both_backends!(kill_9_as_an_upload_is_refused_for_the_quota_leaves_nothing);
+/// An upload refused for the quota mid-stream, on a server that dies at that moment: the
+/// restart removes its temp file, no row names it, nothing counts against the quota.
+fn kill_9_as_an_upload_is_refused_for_the_quota_leaves_nothing() {
+    let mut server = Server::start_with(&["--default-quota", "1MiB"]);
+    register(&server, "alice");
+    let token = login(&server, "alice", PASSWORD);
+    server.restart(
+        &[(CRASH_VAR, "quota_refused")],
+        &["--default-quota", "1MiB"],
+    );
+    // No declared length: refused as the stream passes the quota.
+    let body = reqwest::blocking::Body::new(io::Cursor::new(content(3, 3 * 1024 * 1024)));
+    let outcome = put_outcome(
+        server
+            .client(&token)
+            .put("/api/files")
+            .query(&[("name", "too-big.bin")])
+            .body(body),
+    );
+    assert!(outcome.is_err(), "the upload got an answer: {outcome:?}");
+    let status = server.wait_exit(WAIT).expect("the server to die");
+    assert_eq!(status.signal(), Some(SIGABRT), "{status}\n{}", server.log());
+    assert_eq!(file_rows(&server), "0");
+    assert!(server.files_under("files").is_empty());
+    server.restart(&[], &["--default-quota", "1MiB"]);
+    server.assert_tmp_empty();
+    let alice = server.client(&token);
+    assert_eq!(alice.me()["storage"]["total_size"], 0);
+    upload_put(&alice, "fits.bin", &content(4, 1000));
+    check_ok(&server);
+}

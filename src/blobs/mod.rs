@@ -396,6 +396,7 @@ impl Upload {
         if let Some(allowance) = &mut self.allowance
             && !allowance.hold(self.size)
         {
+            crash_point("quota_refused");
             return Err(Error::QuotaExceeded {
                 quota: allowance.quota,
             });
