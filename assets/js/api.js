@@ -188,7 +188,21 @@ export const folderZipLink = (id, userId) => call('POST', folderUrl(id, `/link${
 export const search = (q, { userId, cursor, limit, signal } = {}) =>
   call('GET', `/api/search${query({ q, user: userId, limit, cursor })}`, { signal });
 
+// The trash (`kind`: 'file' or 'folder', as in its items; `userId`: an admin acting on
+// that user's trash)
+const trashUrl = (kind, id, rest = '') => `/api/trash/${kind === 'folder' ? 'folders' : 'files'}/${encodeURIComponent(id)}${rest}`;
+
+/** One page of the trash, newest first: `{items, next_cursor}`. */
+export const listTrash = ({ userId, cursor, limit, signal } = {}) =>
+  call('GET', `/api/trash${query({ user: userId, limit, cursor })}`, { signal });
+/** Puts an item back: resolves with `{file}` or `{folder}`, where it now is. */
+export const restoreFromTrash = (kind, id, userId) => call('POST', trashUrl(kind, id, `/restore${query({ user: userId })}`));
+export const purgeFromTrash = (kind, id, userId) => call('DELETE', trashUrl(kind, id, query({ user: userId })));
+export const emptyTrash = (userId) => call('DELETE', `/api/trash${query({ user: userId })}`);
+
 // Administration
 export const listUsers = (signal) => call('GET', '/api/admin/users', { signal }).then((r) => r.users);
 export const setAdmin = (id, isAdmin) => call('PATCH', userUrl(id), { json: { is_admin: isAdmin } }).then((r) => r.user);
+/** `quotaBytes` null lifts the quota. Resolves with the user and its storage. */
+export const setQuota = (id, quotaBytes) => call('PATCH', userUrl(id), { json: { quota_bytes: quotaBytes } }).then((r) => r.user);
 export const deleteUser = (id) => call('DELETE', userUrl(id));

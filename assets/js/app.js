@@ -8,12 +8,14 @@ import { markCurrent, renderHeader } from './header.js';
 import { currentLanguage, messageText, onLanguageChange } from './i18n.js';
 import { currentToken, forgetToken, loadToken, saveToken } from './session.js';
 import { cancelAllUploads } from './upload.js';
+import { USER_UPDATED } from './usage.js';
 import * as adminPage from './pages/admin.js';
 import * as filesPage from './pages/files.js';
 import * as loginPage from './pages/login.js';
 import * as notFoundPage from './pages/not-found.js';
 import * as profilePage from './pages/profile.js';
 import * as registerPage from './pages/register.js';
+import * as trashPage from './pages/trash.js';
 import * as userFilesPage from './pages/user-files.js';
 
 // `access`: guest (signed-out visitors; the signed-in go on to their files), user, admin.
@@ -21,8 +23,10 @@ const ROUTES = [
   { pattern: /^\/login$/, page: loginPage, access: 'guest' },
   { pattern: /^\/register$/, page: registerPage, access: 'guest' },
   { pattern: /^\/files(?:\/([^/]+))?$/, page: filesPage, access: 'user' },
+  { pattern: /^\/trash$/, page: trashPage, access: 'user' },
   { pattern: /^\/profile$/, page: profilePage, access: 'user' },
   { pattern: /^\/admin$/, page: adminPage, access: 'admin' },
+  { pattern: /^\/admin\/users\/([^/]+)\/trash$/, page: trashPage, access: 'admin' },
   { pattern: /^\/admin\/users\/([^/]+)(?:\/files\/([^/]+))?$/, page: userFilesPage, access: 'admin' },
 ];
 const NOT_FOUND = { page: notFoundPage, access: 'anyone' };
@@ -139,6 +143,7 @@ function useUser(user) {
   if (!currentToken()) return; // an answer that arrived after logging out
   me = me && me.id === user.id ? { ...me, ...user } : user;
   renderHeader(me, { onLogout: logout });
+  document.dispatchEvent(new CustomEvent(USER_UPDATED, { detail: me }));
   if (!me.is_admin && location.pathname.startsWith('/admin')) {
     toast(['session.admin_revoked']);
     navigate('/files', { replace: true });

@@ -65,20 +65,55 @@ export function replaceChildren(el, ...children) {
 let toastRegion = null;
 const MAX_TOASTS = 3;
 
-/** Shows a short message at the bottom of the screen (a message: [key, params] or text). */
-export function toast(message, { error = false } = {}) {
+/**
+ * Shows a short message at the bottom of the screen (a message: [key, params] or text).
+ * `action` adds one control to it: `{name, label, run}` a button that runs `run()` and
+ * closes the message (e.g. Undo), or `{name, label, href}` a link within the app. The
+ * control carries `data-action=NAME`. A message with a control stays longer, and stays
+ * while the pointer or the focus is on it.
+ */
+export function toast(message, { error = false, action = null } = {}) {
   if (!toastRegion || !toastRegion.isConnected) {
     // A polite live region that exists before the message, so screen readers announce it.
     toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(toastRegion);
   }
   const item = h('div', { class: error ? 'toast toast-error' : 'toast', data: { toast: '' } });
-  setText(item, message);
+  const text = h('span', { class: 'toast-text' });
+  setText(text, message);
+  item.append(text);
+  if (action) item.append(toastAction(action, () => item.remove()));
+  item.classList.toggle('toast-with-action', Boolean(action));
   toastRegion.append(item);
   // A burst of actions should not bury the page: the oldest messages give way.
   while (toastRegion.children.length > MAX_TOASTS) toastRegion.firstElementChild.remove();
-  // Errors stay longer: they usually need reading, not just noticing.
-  setTimeout(() => item.remove(), error ? 8000 : 4000);
+  // Errors stay longer: they usually need reading, not just noticing; an offer to undo
+  // needs time to be taken up.
+  const lasts = action ? 10000 : error ? 8000 : 4000;
+  let timer = setTimeout(() => item.remove(), lasts);
+  const hold = () => clearTimeout(timer);
+  const release = () => {
+    clearTimeout(timer);
+    if (!item.matches(':hover') && !item.contains(document.activeElement)) timer = setTimeout(() => item.remove(), lasts / 2);
+  };
+  item.addEventListener('pointerenter', hold);
+  item.addEventListener('focusin', hold);
+  item.addEventListener('pointerleave', release);
+  item.addEventListener('focusout', () => setTimeout(release));
+}
+
+function toastAction({ name, label, run, href }, close) {
+  if (href !== undefined) {
+    const link = h('a', { class: 'toast-action', href, data: { action: name, link: '' }, t: label });
+    link.addEventListener('click', close);
+    return link;
+  }
+  const button = h('button', { type: 'button', class: 'toast-action', data: { action: name }, t: label });
+  button.addEventListener('click', () => {
+    close();
+    run();
+  });
+  return button;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -378,9 +378,7 @@ export function mountFileBrowser(main, options) {
       });
       if (!confirmed) return;
       await api.deleteFile(file.id);
-      removeRow(file.id);
-      onChange();
-      toast(['files.deleted', { name: file.name }]);
+      trashed({ kind: 'file', item: file });
     },
   };
 
@@ -404,11 +402,41 @@ export function mountFileBrowser(main, options) {
       });
       if (!confirmed) return;
       await api.deleteFolder(folder.id);
-      removeRow(folder.id);
-      onChange();
-      toast(['folders.deleted', { name: folder.name }]);
+      trashed({ kind: 'folder', item: folder });
     },
   };
+
+  /**
+   * After a delete: the row goes, and a message offers to undo it. The server may keep no
+   * trash (`--trash-retention 0`), which the app cannot tell beforehand: then the undo
+   * finds nothing to restore and says so.
+   */
+  function trashed(entry) {
+    const { kind, item } = entry;
+    removeRow(item.id);
+    onChange();
+    toast([kind === 'folder' ? 'folders.deleted' : 'files.deleted', { name: item.name }], {
+      action: { name: 'undo', label: 'trash.undo', run: () => undoDelete(entry) },
+    });
+  }
+
+  async function undoDelete({ kind, item }) {
+    let restored;
+    try {
+      const answer = await api.restoreFromTrash(kind, item.id, userId);
+      restored = answer.file ?? answer.folder;
+    } catch (err) {
+      const gone = err.code === 'not_found';
+      toast(gone ? ['trash.undo_gone', { name: item.name }] : errorMessage(err), { error: true });
+      return;
+    }
+    onChange();
+    toast(['trash.undone', { name: restored.name }]);
+    // Back on screen when its folder still is (the user may have moved on meanwhile).
+    const parent = (kind === 'folder' ? restored.parent_id : restored.folder_id) ?? null;
+    if (signal.aborted || !here?.shown || parent !== here.id) return;
+    show({ kind, item: restored })?.querySelector('[data-action="open"]')?.focus();
+  }
 
   async function newFolder() {
     const parentId = here.id;

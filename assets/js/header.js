@@ -1,5 +1,5 @@
-// The header: product name, navigation for the signed-in user (the admin link only for
-// admins), their avatar and name, log out, and the language switch.
+// The header: product name, navigation for the signed-in user (files, trash, and the
+// admin link only for admins), their avatar and name, log out, and the language switch.
 
 import { avatarBadge, avatarVersion } from './avatar.js';
 import { h, replaceChildren } from './dom.js';
@@ -48,6 +48,7 @@ export function renderHeader(me, { onLogout }) {
   logout.addEventListener('click', onLogout);
   replaceChildren(navSlot, h('nav', { class: 'main-nav', tAttrs: { 'aria-label': 'nav.label' } },
     link('files', '/files', { t: 'nav.files' }, icon('folder')),
+    link('trash', '/trash', { t: 'nav.trash' }, icon('trash')),
     me.is_admin && link('admin', '/admin', { t: 'nav.admin' }, icon('users')),
     link('profile', '/profile', { text: me.full_name || me.username }, avatarBadge(me)),
     logout));
@@ -56,7 +57,7 @@ export function renderHeader(me, { onLogout }) {
 
 /** Marks the nav link of the section `path` belongs to with aria-current. */
 export function markCurrent(path) {
-  const section = ['files', 'admin', 'profile'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
+  const section = ['files', 'trash', 'admin', 'profile'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
   for (const a of navSlot.querySelectorAll('a[data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -14,13 +14,17 @@ let editors = 0; // for unique ids: a refused edit can stay open while another s
  * Replaces the content of `container` with `<input name=NAME>` holding `value`.
  * `label` (a message) is the input's label, read out but not shown; `validate(value)`
  * returns a message or null; `save(value)` stores it (rejecting with an ApiError).
+ * `hint` (a message) is shown under the input while it is open; with `live` the value is
+ * checked as it is typed, not only on saving; `attrs` go on the input (placeholder, …).
  * Resolves 'saved' or 'cancelled' once the editor is gone; the caller redraws.
  */
-export function editInPlace(container, { name, value, label, validate, save }) {
+export function editInPlace(container, { name, value, label, validate, save, hint = null, live = false, attrs = {} }) {
   const original = [...container.childNodes];
   const id = `inline-edit-${(editors += 1)}`;
-  const input = h('input', { id, name, class: 'inline-input', value, 'aria-describedby': `${id}-error` });
+  const described = [hint && `${id}-hint`, `${id}-error`].filter(Boolean).join(' ');
+  const input = h('input', { id, name, class: 'inline-input', value, 'aria-describedby': described, ...attrs });
   const error = h('p', { class: 'field-error', id: `${id}-error`, data: { errorFor: name }, 'aria-live': 'polite' });
+  const hintEl = hint && h('p', { class: 'field-hint', id: `${id}-hint`, t: hint });
   const button = (kind, symbol, message) =>
     h('button', { type: 'button', class: 'button button-icon button-small', data: { edit: kind }, tAttrs: { 'aria-label': message, title: message } }, icon(symbol));
   const saveButton = button('save', 'check', 'common.save');
@@ -29,6 +33,7 @@ export function editInPlace(container, { name, value, label, validate, save }) {
   container.replaceChildren(
     h('label', { for: id, class: 'visually-hidden', t: label }),
     h('div', { class: 'inline-editor' }, input, saveButton, cancelButton),
+    hintEl,
     error,
   );
   input.focus();
@@ -46,6 +51,7 @@ export function editInPlace(container, { name, value, label, validate, save }) {
 
     const showError = (message) => {
       setText(error, message);
+      error.classList.remove('field-error-pending');
       input.setAttribute('aria-invalid', 'true');
     };
 
@@ -83,7 +89,11 @@ export function editInPlace(container, { name, value, label, validate, save }) {
       }
     });
     input.addEventListener('input', () => {
-      setText(error, '');
+      // While typing, a problem shows muted (the value may be half typed); saving makes
+      // it an error.
+      const problem = live ? validate(input.value) : null;
+      setText(error, problem ?? '');
+      error.classList.toggle('field-error-pending', Boolean(problem));
       input.removeAttribute('aria-invalid');
     });
     saveButton.addEventListener('click', commit);

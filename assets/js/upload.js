@@ -125,12 +125,24 @@ async function run(job) {
     finish(job, await request.done);
   } catch (err) {
     if (err.code === 'name_taken') conflict(job);
-    else if (err.name !== 'AbortError') fail(job, errorMessage(err));
+    else if (err.code === 'quota_exceeded') fail(job, quotaMessage(job.file, err), err.code);
+    else if (err.name !== 'AbortError') fail(job, errorMessage(err), err.code);
   } finally {
     running.delete(job);
     startNext();
     updateHeading();
   }
+}
+
+/**
+ * "Not enough space": the file, and the quota when the server's message names it (the
+ * error carries it in no field of its own).
+ */
+function quotaMessage(file, err) {
+  const quota = /quota of (\d+) bytes/.exec(err.message ?? '')?.[1];
+  const params = { name: file.name, size: { bytes: file.size } };
+  if (quota === undefined) return ['upload.quota_exceeded', params];
+  return ['upload.quota_exceeded_of', { ...params, quota: { bytes: Number(quota) } }];
 }
 
 function finish(job, file) {
@@ -144,17 +156,19 @@ function finish(job, file) {
   setTimeout(() => removeItem(item), DONE_LINGER_MS);
 }
 
-function fail(job, message) {
+/** Shows why an upload failed; `code` (the API's error code) goes in `data-upload-error`. */
+function fail(job, message, code = 'failed') {
   const { item, status, button } = job.view;
   setText(status, message);
   item.classList.add('upload-failed');
+  item.dataset.uploadError = code;
   // The error stays until read: the cancel button becomes a dismiss button.
   setButton(button, 'dismiss-upload', ['upload.dismiss', { name: job.file.name }]);
 }
 
 /** The name is taken in that folder: ask whether to keep both or replace. */
 function conflict(job) {
-  fail(job, ['upload.name_taken', { name: job.file.name }]);
+  fail(job, ['upload.name_taken', { name: job.file.name }], 'name_taken');
   job.view.item.classList.add('upload-conflict');
   job.view.choices.hidden = false;
   conflicts.add(job);
@@ -166,6 +180,7 @@ function resolve(job, onConflict) {
   const { item, choices, button } = job.view;
   choices.hidden = true;
   item.classList.remove('upload-failed', 'upload-conflict');
+  delete item.dataset.uploadError;
   setButton(button, 'cancel-upload', ['upload.cancel', { name: job.file.name }]);
   // Keyboard users stay on this upload rather than fall back to the top of the page.
   if (item.contains(document.activeElement)) button.focus();

@@ -1,5 +1,6 @@
-// Administration: every account with its storage, admin rights, deleting an account, and
-// the way into a user's files.
+// Administration: every account with its storage against its quota (the quota edited in
+// place, in human units), admin rights, deleting an account, and the way into a user's
+// files.
 
 import * as api from '../api.js';
 import { avatarBadge } from '../avatar.js';
@@ -7,6 +8,9 @@ import { confirmAction, h, replaceChildren, toast } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { compareText, setAttrText, setDateText, setSizeText, setText } from '../i18n.js';
 import { icon } from '../icons.js';
+import { editInPlace } from '../inline-edit.js';
+import { exactSize, parseQuota, quotaRule } from '../sizes.js';
+import { createUsageBar, usageOf } from '../usage.js';
 
 const COLUMNS = [
   ['username', 'admin.col_username'],
@@ -15,6 +19,7 @@ const COLUMNS = [
   ['admin', 'admin.col_admin'],
   ['files', 'admin.col_files'],
   ['size', 'admin.col_size'],
+  ['quota', 'admin.col_quota'],
   ['last_login', 'admin.col_last_login'],
 ];
 
@@ -55,7 +60,7 @@ export function mount(main, { me, signal, setTitle, refreshMe }) {
     const all = [...users.values()];
     setText(summary, ['admin.summary', {
       count: all.length,
-      size: { bytes: all.reduce((sum, u) => sum + u.total_size, 0) },
+      size: { bytes: all.reduce((sum, u) => sum + usageOf(u.storage).used, 0) },
     }]);
   }
 
@@ -67,10 +72,8 @@ export function mount(main, { me, signal, setTitle, refreshMe }) {
 
   function row(user) {
     const self = user.id === me().id;
-    const [username, fullName, email, admin, files, size, lastLogin] = COLUMNS.map(([key, label]) =>
+    const [username, fullName, email, admin, files, size, quota, lastLogin] = COLUMNS.map(([key, label]) =>
       (...content) => cell(key, label, ...content));
-    const sizeText = h('span');
-    setSizeText(sizeText, user.total_size);
     let loginText;
     if (user.last_login_at) {
       loginText = h('time');
@@ -107,12 +110,76 @@ export function mount(main, { me, signal, setTitle, refreshMe }) {
         h('span', { class: 'user-name', text: user.username }),
         self && h('span', { class: 'badge', t: 'admin.you' }))),
       fullName(h('span', { text: user.full_name })),
-      email(h('span', { class: 'email', text: user.email ?? '' })),
+      email(emailText(user.email ?? '')),
       admin(toggle),
       files(h('span', { text: String(user.file_count) })),
-      size(sizeText),
+      size(usageCell(user)),
+      quota(quotaCell(user)),
       lastLogin(loginText),
       h('td', { class: 'col-actions' }, h('div', { class: 'row-actions' }, open, remove)));
+  }
+
+  /** What the account takes (files and trash), the trash's part, and a bar against the quota. */
+  function usageCell(user) {
+    const { used, trash } = usageOf(user.storage);
+    const usedText = h('span', { class: 'usage-used' });
+    setSizeText(usedText, used);
+    const bar = createUsageBar();
+    bar.show(user.storage);
+    return h('div', { class: 'usage-cell', data: { level: usageOf(user.storage).level } },
+      usedText,
+      trash > 0 && h('span', { class: 'usage-trash', t: ['admin.in_trash', { size: { bytes: trash } }] }),
+      bar.element);
+  }
+
+  /** The quota ("No limit" when there is none) and the button that edits it in place. */
+  function quotaCell(user) {
+    const bytes = user.storage?.quota_bytes ?? null;
+    let shown;
+    if (bytes === null) {
+      shown = h('span', { class: 'muted', t: 'admin.no_quota' });
+    } else {
+      shown = h('span', { class: 'quota-value' });
+      setSizeText(shown, bytes);
+    }
+    const edit = h('button', {
+      type: 'button',
+      class: 'button button-icon button-small',
+      data: { action: 'edit-quota' },
+      tAttrs: { 'aria-label': ['admin.edit_quota', { name: user.username }], title: ['admin.edit_quota', { name: user.username }] },
+    }, icon('edit'));
+    const container = h('div', { class: 'cell-edit cell-quota' }, shown, edit);
+    edit.addEventListener('click', () => editQuota(user.id, container));
+    return container;
+  }
+
+  async function editQuota(id, container) {
+    const user = users.get(id);
+    const outcome = await editInPlace(container, {
+      name: 'quota_bytes',
+      value: exactSize(user.storage?.quota_bytes ?? null),
+      label: ['admin.quota_label', { name: user.username }],
+      hint: ['quota.rule'],
+      live: true,
+      attrs: { autocomplete: 'off', spellcheck: 'false', tAttrs: { placeholder: 'admin.no_quota' } },
+      validate: quotaRule,
+      save: async (value) => {
+        const updated = await api.setQuota(id, parseQuota(value).bytes);
+        users.set(id, { ...user, ...updated });
+      },
+    });
+    if (signal.aborted) return;
+    const fresh = users.get(id);
+    const tr = tbody.querySelector(`tr[data-user-id="${CSS.escape(id)}"]`);
+    if (outcome === 'saved' && tr) {
+      const redrawn = row(fresh);
+      tr.replaceWith(redrawn);
+      showSummary();
+      toast(['admin.quota_saved', { name: fresh.username }]);
+      redrawn.querySelector('[data-action="edit-quota"]')?.focus();
+    } else {
+      tr?.querySelector('[data-action="edit-quota"]')?.focus();
+    }
   }
 
   async function toggleAdmin(id, toggle) {
@@ -160,6 +227,13 @@ export function mount(main, { me, signal, setTitle, refreshMe }) {
       if (!signal.aborted) toast(errorMessage(err), { error: true });
     }
   }
+}
+
+/** An address that, when the column is narrow, breaks after its @ rather than anywhere. */
+function emailText(address) {
+  const at = address.indexOf('@');
+  if (at < 0) return h('span', { class: 'email', text: address });
+  return h('span', { class: 'email' }, address.slice(0, at + 1), h('wbr'), address.slice(at + 1));
 }
 
 function skeletonRows() {

@@ -3,7 +3,7 @@
 
 import { h } from '../dom.js';
 import { mountFileBrowser } from '../file-browser.js';
-import { setText } from '../i18n.js';
+import { createUsage, followMyUsage } from '../usage.js';
 
 // After a burst of uploads or deletes, the account's totals are read once.
 const SUMMARY_DELAY_MS = 1000;
@@ -12,14 +12,11 @@ const folderHref = (id) => (id ? `/files/${encodeURIComponent(id)}` : '/files');
 
 export function mount(main, { me, params: [folderId], signal, setTitle, navigate, refreshMe }) {
   setTitle(['files.title']);
-  const summary = h('p', { class: 'page-summary' });
-  const head = h('div', { class: 'page-head' }, h('div', {}, h('h1', { t: 'files.title' }), summary));
+  // The files, their size and the trash against the quota; it follows every fresh /api/me.
+  const usage = createUsage({ count: true });
+  const head = h('div', { class: 'page-head' }, h('div', {}, h('h1', { t: 'files.title' }), usage.element));
   main.append(head);
-  const showSummary = () => {
-    const { file_count: count = 0, total_size: bytes = 0 } = me()?.storage ?? {};
-    setText(summary, ['files.summary', { count, size: { bytes } }]);
-  };
-  showSummary();
+  followMyUsage(usage, me, signal);
   let timer = null;
   signal.addEventListener('abort', () => clearTimeout(timer));
 
@@ -34,7 +31,7 @@ export function mount(main, { me, params: [folderId], signal, setTitle, navigate
     onFolder: (folder) => setTitle(folder ? folder.name : ['files.title']),
     onChange: () => {
       clearTimeout(timer);
-      timer = setTimeout(() => refreshMe().then(showSummary), SUMMARY_DELAY_MS);
+      timer = setTimeout(refreshMe, SUMMARY_DELAY_MS);
     },
   });
   browser.ready.then(

@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.js';
 import { clearErrors, field, form, formErrorSlot, liveRules, showApiError, submitButton, whileBusy } from '../forms.js';
 import { setText } from '../i18n.js';
 import * as rules from '../rules.js';
+import { createUsage, followMyUsage } from '../usage.js';
 
 // What the server takes (src/api/me.rs): checked here first to answer at once.
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
@@ -16,16 +17,13 @@ export function mount(main, ctx) {
   const { me, setTitle, refreshMe, signal } = ctx;
   setTitle(['profile.title']);
   const user = me();
-  const summary = h('p', { class: 'page-summary' });
-  const showSummary = () => {
-    const { username, storage } = me();
-    setText(summary, ['profile.summary', { username, count: storage.file_count, size: { bytes: storage.total_size } }]);
-  };
-  showSummary();
-  // Storage changes with every upload: bring the figures up to date.
-  refreshMe().then(() => !signal.aborted && me() && showSummary());
+  const summary = h('p', { class: 'page-summary', text: `@${user.username}` });
+  // Storage against the quota, brought up to date now (it changes with every upload).
+  const usage = createUsage({ count: true });
+  followMyUsage(usage, me, signal);
+  refreshMe();
   main.append(
-    h('div', { class: 'page-head' }, h('div', {}, h('h1', { t: 'profile.title' }), summary)),
+    h('div', { class: 'page-head' }, h('div', {}, h('h1', { t: 'profile.title' }), summary, usage.element)),
     h('div', { class: 'profile-grid' },
       avatarSection(user, ctx),
       h('div', { class: 'profile-forms' }, detailsSection(user, ctx), passwordSection(user))),

@@ -6,6 +6,8 @@ import { avatarBadge } from '../avatar.js';
 import { h, replaceChildren } from '../dom.js';
 import { mountFileBrowser } from '../file-browser.js';
 import { setText } from '../i18n.js';
+import { icon } from '../icons.js';
+import { createUsage } from '../usage.js';
 import * as notFound from './not-found.js';
 
 const SUMMARY_DELAY_MS = 1000;
@@ -16,13 +18,16 @@ export function mount(main, ctx) {
   // The name arrives with the user list; a placeholder of the same height holds its place.
   const title = h('h1', {}, h('span', { class: 'skeleton skeleton-title' }));
   const avatarSlot = h('span', { class: 'page-head-avatar' });
-  const summary = h('p', { class: 'page-summary' });
+  const usage = createUsage({ count: true });
+  const base = `/admin/users/${encodeURIComponent(userId)}`;
+  const trashLink = h('a', { class: 'button', href: `${base}/trash`, data: { action: 'open-trash', link: '' } },
+    icon('trash'), h('span', { t: 'user_files.trash' }));
   const head = h('div', { class: 'page-head' },
     h('a', { class: 'back-link', href: '/admin', data: { link: '' }, t: 'user_files.back' }),
-    h('div', { class: 'page-head-user' }, avatarSlot, h('div', {}, title, summary)));
+    h('div', { class: 'page-head-user' }, avatarSlot, h('div', {}, title, usage.element)),
+    h('div', { class: 'page-head-actions' }, trashLink));
   main.append(head);
 
-  const base = `/admin/users/${encodeURIComponent(userId)}`;
   const folderHref = (id) => (id ? `${base}/files/${encodeURIComponent(id)}` : base);
   let name = null;
   let folderName = null;
@@ -30,7 +35,7 @@ export function mount(main, ctx) {
     if (name) setTitle(folderName ?? ['user_files.title', { name }]);
   };
   const readOwner = () => api.listUsers(signal).then((users) => users.find((u) => u.id === userId));
-  const showSummary = (user) => setText(summary, ['files.summary', { count: user.file_count, size: { bytes: user.total_size } }]);
+  const showSummary = (user) => usage.show(user.storage);
   let timer = null;
   signal.addEventListener('abort', () => clearTimeout(timer));
 
