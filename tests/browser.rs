@@ -392,6 +392,67 @@ fn assert_bytes_deleted(
     }
 }
 
+/// CSS for the row of trash item `id` on the Trash page.
+fn trash_row(id: &str) -> String {
+    format!("table[data-table=\"trash\"] tr[data-trash-id=\"{id}\"]")
+}
+
+/// Every row of the Trash page's table.
+const TRASH_ROWS: &str = "table[data-table=\"trash\"] tr[data-trash-id]";
+
+/// The items of the trash through the API (of `user` for an admin), every page read.
+#[track_caller]
+fn trash_items(client: &Client, user: Option<&str>) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "1000".to_string())];
+        if let Some(user) = user {
+            query.push(("user", user.to_string()));
+        }
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.clone()));
+        }
+        let page = client
+            .get("/api/trash")
+            .query(&query)
+            .go()
+            .expect(200)
+            .json();
+        items.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return items,
+        }
+    }
+}
+
+/// The `storage` figures of the API client's own account (`/api/me`).
+#[track_caller]
+fn storage_of(client: &Client) -> Value {
+    client.get("/api/me").go().expect(200).json()["user"]["storage"].clone()
+}
+
+/// An attribute of the element matching `css` now, `None` when either is missing.
+fn attr_now(b: &Browser, css: &str, name: &str) -> Option<String> {
+    b.try_js(
+        "const e = document.querySelector(arguments[0]); \
+         return e ? e.getAttribute(arguments[1]) : null;",
+        vec![json!(css), json!(name)],
+    )?
+    .as_str()
+    .map(str::to_string)
+}
+
+/// Clicks the control `action` of the newest toast that appeared after
+/// [`mark_toasts_seen`] (an Undo, a link to a folder).
+#[track_caller]
+fn click_toast_action(b: &Browser, action: &str) {
+    b.click(&format!(
+        "[data-toast]:not([data-test-seen]) [data-action=\"{action}\"]"
+    ));
+}
+
 /// The names of the entries of a zip archive.
 #[track_caller]
 fn zip_names(bytes: &[u8]) -> Vec<String> {
@@ -991,6 +1052,28 @@ fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
     assert_eq!(b.path(), format!("/admin/users/{carol_id}"));
     b.wait_count(FILE_ROWS, 2);
 
+    // Carol's trash, reached from her files: the file deleted above, restored from there.
+    b.click("[data-action=\"open-trash\"]");
+    b.wait_page("trash");
+    assert_eq!(b.path(), format!("/admin/users/{carol_id}/trash"));
+    let doomed_row = trash_row(&doomed_id);
+    b.find(&doomed_row);
+    assert_eq!(b.count(TRASH_ROWS), 1, "only carol's trash");
+    assert!(
+        trash_items(&root_api, None).is_empty(),
+        "nothing in the admin's own trash"
+    );
+    b.click(&format!("{doomed_row} [data-action=\"restore\"]"));
+    b.wait_gone(&doomed_row);
+    b.find("[data-empty]");
+    assert!(trash_items(&root_api, Some(&carol_id)).is_empty());
+    let restored = files_by_name(&root_api, Some(&carol_id));
+    assert!(
+        restored.contains_key("old draft.txt"),
+        "back in carol's files: {restored:?}"
+    );
+    assert!(blob.exists(), "with its bytes");
+
     // Delete carol: cancel first (nothing happens), then confirm.
     b.click("[data-nav=\"admin\"]");
     b.wait_page("admin");
@@ -1082,7 +1165,7 @@ fn every_page_carries_the_documented_hooks() {
     b.goto("/login");
     log_in(&b, "root", PASSWORD);
     b.wait_page("files");
-    for nav in ["files", "profile", "admin", "logout"] {
+    for nav in ["files", "trash", "profile", "admin", "logout"] {
         assert!(
             b.exists(&format!("nav [data-nav=\"{nav}\"]")),
             "no <nav> [data-nav={nav}]"
@@ -1168,6 +1251,9 @@ fn every_page_carries_the_documented_hooks() {
         b.exists("form[data-form=\"comment-upload\"]"),
         "no <form data-form=comment-upload>"
     );
+    // The usage: a sentence, and a bar only with a quota (root has none).
+    assert!(b.exists("main [data-usage][data-level=\"none\"] [data-usage-text]"));
+    assert!(b.exists("main [data-usage] [data-usage-bar][role=\"meter\"][hidden]"));
 
     // A sort button orders the rows by that column, and a second click reverses them.
     // Three rows: a sort restarts the listing, and while it reloads there are none.
@@ -1237,12 +1323,26 @@ fn every_page_carries_the_documented_hooks() {
             "users table: no [data-col={column}]"
         );
     }
-    for action in ["toggle-admin", "open-files", "delete-user"] {
+    for action in ["toggle-admin", "open-files", "delete-user", "edit-quota"] {
         assert!(
             b.exists(&format!("{gina_row} [data-action=\"{action}\"]")),
             "users table: no [data-action={action}]"
         );
     }
+    b.click(&format!("{gina_row} [data-action=\"edit-quota\"]"));
+    let quota_input = format!("{gina_row} [data-col=\"quota\"] input[name=\"quota_bytes\"]");
+    b.find(&quota_input);
+    assert!(b.exists(&format!(
+        "{gina_row} [data-col=\"quota\"] [data-error-for=\"quota_bytes\"]"
+    )));
+    let labelled = b.js(
+        "const i = document.querySelector(arguments[0]); \
+         return !!document.querySelector(`label[for=\"${CSS.escape(i.id)}\"]`);",
+        vec![json!(quota_input)],
+    );
+    assert_eq!(labelled, json!(true), "the quota field has a label");
+    b.type_keys(&quota_input, ESCAPE);
+    b.wait_gone(&quota_input);
     b.goto(&format!("/admin/users/{}", id(&gina)));
     b.wait_page("user-files");
     assert!(
@@ -1253,6 +1353,41 @@ fn every_page_carries_the_documented_hooks() {
         b.exists("[data-upload-input]"),
         "an admin can upload for gina"
     );
+    assert!(b.exists("main [data-usage] [data-usage-text]"));
+    b.click("a[data-action=\"open-trash\"]");
+    b.wait_page("trash");
+    assert_eq!(b.path(), format!("/admin/users/{}/trash", id(&gina)));
+    assert!(b.exists("[data-empty]"), "gina's trash is empty");
+
+    // The Trash page: its table, its row actions, "Empty trash", and the usage.
+    root.delete(&format!("/api/files/{}", id(&plain)))
+        .go()
+        .expect(204);
+    root.delete(&format!("/api/folders/{box_folder}"))
+        .go()
+        .expect(204);
+    b.goto("/trash");
+    b.wait_page("trash");
+    b.find(&trash_row(&box_folder));
+    let trashed = trash_row(&id(&plain));
+    for column in ["name", "original_path", "size", "trashed", "purge"] {
+        assert!(
+            b.exists(&format!("{trashed} [data-col=\"{column}\"]")),
+            "trash table: no [data-col={column}]"
+        );
+    }
+    assert!(b.exists(&format!("{trashed}[data-kind=\"file\"]")));
+    assert!(b.exists(&format!("{}[data-kind=\"folder\"]", trash_row(&box_folder))));
+    for action in ["restore", "purge"] {
+        assert!(
+            b.exists(&format!("{trashed} [data-action=\"{action}\"]")),
+            "trash table: no [data-action={action}]"
+        );
+    }
+    assert!(b.exists("button[data-action=\"empty-trash\"]"));
+    assert!(b.exists("[data-list-end] [data-action=\"load-more\"]"));
+    assert!(b.exists("main [data-usage] [data-usage-text]"));
+    assert!(b.exists("[data-nav=\"trash\"][aria-current=\"page\"]"));
     b.assert_clean_console();
 }
 
@@ -1559,6 +1694,29 @@ fn the_files_page_works_with_the_keyboard_alone() {
         .get(&format!("/api/folders/{letters}"))
         .go()
         .expect_error(404, "not_found");
+
+    // The trash: the navigation's link, "Restore" on the folder, and "Delete forever" on
+    // the file (the question answered with Tab and Enter).
+    b.tab_to("[data-nav=\"trash\"]");
+    b.press(ENTER);
+    b.wait_page("trash");
+    let letters_trashed = trash_row(&letters);
+    b.tab_to(&format!("{letters_trashed} [data-action=\"restore\"]"));
+    b.press(ENTER);
+    b.wait_gone(&letters_trashed);
+    alice
+        .get(&format!("/api/folders/{letters}"))
+        .go()
+        .expect(200);
+    let draft_trashed = trash_row(&id(&file));
+    b.tab_to(&format!("{draft_trashed} [data-action=\"purge\"]"));
+    b.press(ENTER);
+    b.wait_until("the confirm dialog opens", |b| b.exists(CONFIRM_OPEN));
+    b.tab_to(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.press(ENTER);
+    b.wait_gone(&draft_trashed);
+    assert!(trash_items(&alice, None).is_empty(), "purged");
+    b.find("[data-empty]");
     b.assert_clean_console();
 }
 
@@ -1949,5 +2107,358 @@ fn a_big_folder_loads_page_by_page_as_the_user_scrolls() {
             == Some(format!("folder {:03}", folders - 1).as_str())
     });
     b.wait_count(ENTRY_ROWS, 200);
+    b.assert_clean_console();
+}
+
+/// The trash (DESIGN §11) end to end: a file and a folder deleted from the folder view
+/// ask "move to the trash?" and show up on the Trash page with where they were; "Undo"
+/// in the toast brings a deleted file straight back; "Restore" puts the file back in its
+/// folder (and the toast's link opens it); "Delete forever" purges the folder; "Show
+/// more" brings the next page of a long trash; "Empty trash" purges the rest — each step
+/// checked in the page and through the API.
+#[test]
+fn deleted_entries_wait_in_the_trash_to_be_restored_or_purged() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "tessa");
+    let docs = create_folder(&api, "Docs", None);
+    let report = upload_into(&api, &docs, "report.txt", b"the numbers");
+    let report_id = id(&report);
+    let old = create_folder(&api, "Old", None);
+    upload_into(&api, &old, "draft.txt", b"an old draft");
+    let notes = upload_put(&api, "notes.txt", b"keep these");
+    let notes_id = id(&notes);
+
+    b.goto("/login");
+    log_in(&b, "tessa", PASSWORD);
+    b.wait_page("files");
+    wait_folder(&b, None);
+
+    // A file deleted inside a folder: the question says where it goes.
+    b.click(&format!("{} [data-action=\"open\"]", folder_row(&docs)));
+    wait_folder(&b, Some(&docs));
+    b.click(&format!(
+        "{} [data-action=\"delete\"]",
+        file_row(&report_id)
+    ));
+    let question = b.text(CONFIRM_OPEN).to_lowercase();
+    assert!(
+        question.contains("report.txt") && question.contains("trash"),
+        "the question names the file and the trash: {question:?}"
+    );
+    assert!(
+        !question.contains("cannot be undone"),
+        "no longer for good: {question:?}"
+    );
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&file_row(&report_id));
+    api.get(&format!("/api/files/{report_id}"))
+        .go()
+        .expect_error(404, "not_found");
+
+    // A folder from the root.
+    b.click(&crumb(None));
+    wait_folder(&b, None);
+    b.click(&format!("{} [data-action=\"delete\"]", folder_row(&old)));
+    assert!(b.text(CONFIRM_OPEN).contains("Old"), "names the folder");
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&folder_row(&old));
+
+    // Undo: the file comes straight back, in its row and through the API.
+    b.click(&format!("{} [data-action=\"delete\"]", file_row(&notes_id)));
+    mark_toasts_seen(&b);
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&file_row(&notes_id));
+    click_toast_action(&b, "undo");
+    b.find(&file_row(&notes_id));
+    let back = api.get(&format!("/api/files/{notes_id}")).go().expect(200);
+    assert!(
+        back.json()["file"]["folder_id"].is_null(),
+        "back at the root"
+    );
+
+    // The Trash page: both items, each with where it was.
+    let items = trash_items(&api, None);
+    assert_eq!(items.len(), 2, "{items:?}");
+    b.click("[data-nav=\"trash\"]");
+    b.wait_page("trash");
+    assert_eq!(b.path(), "/trash");
+    b.wait_count(TRASH_ROWS, 2);
+    let report_row = trash_row(&report_id);
+    let old_row = trash_row(&old);
+    assert_eq!(
+        attr_now(&b, &report_row, "data-kind").as_deref(),
+        Some("file")
+    );
+    assert_eq!(
+        attr_now(&b, &old_row, "data-kind").as_deref(),
+        Some("folder")
+    );
+    let from = format!("{report_row} [data-col=\"original_path\"]");
+    assert_eq!(
+        attr_now(&b, &from, "data-original-path").as_deref(),
+        Some("/Docs/report.txt")
+    );
+    assert_eq!(b.text(&from), "My files › Docs", "the folder it was in");
+    assert_eq!(
+        attr_now(
+            &b,
+            &format!("{old_row} [data-col=\"original_path\"]"),
+            "data-original-path"
+        )
+        .as_deref(),
+        Some("/Old")
+    );
+    for col in ["name", "size", "trashed", "purge"] {
+        assert!(
+            b.exists(&format!("{report_row} [data-col=\"{col}\"]")),
+            "no [data-col={col}]"
+        );
+    }
+    assert!(
+        b.text(&format!("{report_row} [data-col=\"name\"]"))
+            .contains("report.txt")
+    );
+    assert!(
+        b.exists("[data-list-end][hidden]"),
+        "one page: no Show more"
+    );
+    screenshots_and_phone_fit(&mut b, "trash");
+
+    // Restore: back in its folder; the toast's link opens that folder.
+    mark_toasts_seen(&b);
+    b.click(&format!("{report_row} [data-action=\"restore\"]"));
+    b.wait_gone(&report_row);
+    assert_eq!(folder_of(&api, &report_id).as_deref(), Some(docs.as_str()));
+    let message = wait_new_toast(&b);
+    assert!(message.contains("Docs"), "says where it went: {message:?}");
+    click_toast_action(&b, "open-folder");
+    wait_folder(&b, Some(&docs));
+    assert_eq!(b.path(), format!("/files/{docs}"));
+    b.find(&file_row(&report_id));
+
+    // Delete forever: a cancel keeps it, a confirm purges it.
+    b.click("[data-nav=\"trash\"]");
+    b.wait_page("trash");
+    b.wait_count(TRASH_ROWS, 1);
+    b.click(&format!("{old_row} [data-action=\"purge\"]"));
+    assert!(b.text(CONFIRM_OPEN).contains("Old"), "names the folder");
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(CONFIRM_OPEN);
+    assert_eq!(trash_items(&api, None).len(), 1, "a cancel purges nothing");
+    b.click(&format!("{old_row} [data-action=\"purge\"]"));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&old_row);
+    assert!(trash_items(&api, None).is_empty(), "purged");
+    api.get(&format!("/api/folders/{old}"))
+        .go()
+        .expect_error(404, "not_found");
+    b.find("[data-empty]");
+    assert_eq!(
+        b.prop("[data-action=\"empty-trash\"]", "disabled")
+            .as_deref(),
+        Some("true"),
+        "nothing to empty"
+    );
+
+    // A long trash comes a page at a time; "Empty trash" purges all of it.
+    let many = 57;
+    for i in 0..many {
+        let file = upload_put(&api, &format!("old {i:02}.txt"), b"x");
+        api.delete(&format!("/api/files/{}", id(&file)))
+            .go()
+            .expect(204);
+    }
+    b.refresh();
+    b.wait_page("trash");
+    let first_page = b.count(TRASH_ROWS);
+    assert!(first_page < many, "the first page holds {first_page}");
+    b.click("[data-list-end] [data-action=\"load-more\"]");
+    b.wait_count(TRASH_ROWS, many);
+    b.wait_until("the last page is in", |b| {
+        b.exists("[data-list-end][hidden]")
+    });
+    // (Back at the top: the button sits under the sticky header, where a click would land
+    // on the header instead.)
+    b.js("window.scrollTo(0, 0);", vec![]);
+    b.click("[data-action=\"empty-trash\"]");
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.find("[data-empty]");
+    assert_eq!(b.count(TRASH_ROWS), 0);
+    assert!(trash_items(&api, None).is_empty(), "the trash is empty");
+    assert_eq!(storage_of(&api)["trash_size"], json!(0));
+    b.assert_clean_console();
+}
+
+/// With `--trash-retention 0` there is no trash: deleting is for good, and the Undo the
+/// page offers (it cannot know) says the file cannot be brought back.
+#[test]
+fn undo_says_so_when_the_server_keeps_no_trash() {
+    let server = Server::start_with(&["--trash-retention", "0"]);
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "ursula");
+    let gone = upload_put(&api, "gone.txt", b"for good");
+    let gone_id = id(&gone);
+
+    b.goto("/login");
+    log_in(&b, "ursula", PASSWORD);
+    b.wait_page("files");
+    b.click(&format!("{} [data-action=\"delete\"]", file_row(&gone_id)));
+    mark_toasts_seen(&b);
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&file_row(&gone_id));
+    click_toast_action(&b, "undo");
+    let message = wait_new_toast(&b);
+    assert!(
+        message.contains("gone.txt") && message.contains("not in the trash"),
+        "{message:?}"
+    );
+    api.get(&format!("/api/files/{gone_id}"))
+        .go()
+        .expect_error(404, "not_found");
+    assert!(!b.exists(&file_row(&gone_id)), "no row comes back");
+    b.click("[data-nav=\"trash\"]");
+    b.wait_page("trash");
+    b.find("[data-empty]");
+    b.assert_clean_console();
+}
+
+/// Quotas (DESIGN §11): the admin edits a user's quota in human units on the Users page
+/// (a value that is no size is refused by the field as it is typed, "5 MB" is stored as
+/// 5,000,000 bytes); the user sees a bar against it that follows an upload, a delete (the
+/// trash still counts) and an emptied trash; an upload past the quota is refused in the
+/// upload tray with the reason.
+#[test]
+fn quotas_are_edited_by_the_admin_and_shown_to_the_user_against_uploads() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let root = admin_named(&server, "root");
+    let (quinn, quinn_api) = user(&server, "quinn");
+    let quinn_id = id(&quinn);
+    let (rhea, rhea_api) = user(&server, "rhea");
+    upload_put(&rhea_api, "almost full.bin", &vec![7u8; 950_000]);
+    root.patch(&format!("/api/admin/users/{}", id(&rhea)))
+        .json(&json!({"quota_bytes": 1_000_000}))
+        .go()
+        .expect(200);
+
+    b.goto("/login");
+    log_in(&b, "root", PASSWORD);
+    b.wait_page("files");
+    b.click("[data-nav=\"admin\"]");
+    b.wait_page("admin");
+    let quinn_row = user_row(&quinn_id);
+    let quota_cell = format!("{quinn_row} [data-col=\"quota\"]");
+    assert!(b.text(&quota_cell).contains("No limit"), "no quota yet");
+
+    // A value that is no size is refused by the field, as it is typed and on Enter.
+    b.click(&format!("{quota_cell} [data-action=\"edit-quota\"]"));
+    let input = format!("{quota_cell} input[name=\"quota_bytes\"]");
+    b.fill(&input, "lots");
+    let why = field_error(&b, "quota_bytes");
+    assert!(
+        why.contains("5 GB"),
+        "the rule shows how a size looks: {why:?}"
+    );
+    screenshots_and_phone_fit(&mut b, "quota-edit");
+    b.type_keys(&input, ENTER);
+    assert!(b.exists(&input), "the field stays open to fix the value");
+    assert_eq!(
+        attr_now(&b, &input, "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(users_by_name(&root)["quinn"]["storage"]["quota_bytes"].is_null());
+
+    // "5 MB": decimal, as the app shows sizes.
+    b.fill(&input, "5 MB");
+    b.wait_until("the rule is met", |b| {
+        b.text_now(&format!("{quota_cell} [data-error-for=\"quota_bytes\"]"))
+            .is_some_and(|t| t.is_empty())
+    });
+    b.type_keys(&input, ENTER);
+    b.wait_gone(&input);
+    assert_eq!(
+        users_by_name(&root)["quinn"]["storage"]["quota_bytes"],
+        json!(5_000_000)
+    );
+    b.wait_until("the row shows the quota", |b| {
+        b.text_now(&quota_cell).is_some_and(|t| t.contains("5 MB"))
+    });
+    // Rhea, at 95 % of hers, has a bar in the warning colour.
+    let rhea_usage = format!("{} [data-col=\"size\"]", user_row(&id(&rhea)));
+    assert_eq!(
+        attr_now(&b, &format!("{rhea_usage} [data-usage-bar]"), "data-level").as_deref(),
+        Some("warning")
+    );
+    screenshots_and_phone_fit(&mut b, "quotas");
+
+    // Quinn's own view: the bar against 5 MB, following an upload.
+    b.click("[data-nav=\"logout\"]");
+    log_in(&b, "quinn", PASSWORD);
+    b.wait_page("files");
+    let bar = "main [data-usage] [data-usage-bar]";
+    b.wait_until("the bar shows the quota", |b| {
+        attr_now(b, bar, "aria-valuemax").as_deref() == Some("5000000")
+    });
+    assert_eq!(attr_now(&b, bar, "aria-valuenow").as_deref(), Some("0"));
+    assert!(
+        b.text("main [data-usage-text]").contains("of 5 MB"),
+        "the sentence names the quota"
+    );
+    let uploads = UploadDir::new();
+    let photo = uploads.file("photo.jpg", &vec![1u8; 1_200_000]);
+    b.type_keys("[data-upload-input]", photo.to_str().unwrap());
+    b.wait_until("the bar follows the upload", |b| {
+        attr_now(b, bar, "aria-valuenow").as_deref() == Some("1200000")
+    });
+    b.wait_gone("[data-upload-item]");
+    assert_eq!(
+        attr_now(&b, "main [data-usage]", "data-level").as_deref(),
+        Some("ok")
+    );
+    screenshots_and_phone_fit(&mut b, "usage");
+
+    // Past the quota: refused, with the reason in the tray, and nothing stored.
+    let video = uploads.file("video.mp4", &vec![2u8; 4_000_000]);
+    b.type_keys("[data-upload-input]", video.to_str().unwrap());
+    let refused = "[data-upload-item][data-upload-error=\"quota_exceeded\"]";
+    let message = b.text(refused);
+    assert!(
+        message.contains("Not enough space") && message.contains("video.mp4"),
+        "{message:?}"
+    );
+    assert!(message.contains("5 MB"), "names the quota: {message:?}");
+    assert!(!files_by_name(&quinn_api, None).contains_key("video.mp4"));
+    b.click(&format!("{refused} [data-action=\"dismiss-upload\"]"));
+
+    // A delete keeps the bytes in the trash, which still counts; emptying it frees them.
+    let photo_id = id(&files_by_name(&quinn_api, None)["photo.jpg"]);
+    b.click(&format!("{} [data-action=\"delete\"]", file_row(&photo_id)));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_until("the sentence counts the trash", |b| {
+        b.text_now("main [data-usage-text]")
+            .is_some_and(|t| t.contains("in the trash"))
+    });
+    assert_eq!(
+        attr_now(&b, bar, "aria-valuenow").as_deref(),
+        Some("1200000")
+    );
+    b.click("[data-nav=\"trash\"]");
+    b.wait_page("trash");
+    b.wait_until("the Trash page shows the usage too", |b| {
+        attr_now(b, bar, "aria-valuenow").as_deref() == Some("1200000")
+    });
+    b.click("[data-action=\"empty-trash\"]");
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_until("the bar drops after emptying the trash", |b| {
+        attr_now(b, bar, "aria-valuenow").as_deref() == Some("0")
+    });
+    assert_eq!(storage_of(&quinn_api)["trash_size"], json!(0));
     b.assert_clean_console();
 }
