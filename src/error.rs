@@ -196,6 +196,10 @@ impl Error {
             } => {
                 error.insert("field".into(), json!(field));
             }
+            // So that a client can say how much room there is without parsing the message.
+            Error::QuotaExceeded { quota } => {
+                error.insert("quota_bytes".into(), json!(quota));
+            }
             _ => {}
         }
         json!({ "error": error })

@@ -122,6 +122,7 @@ fn an_upload_over_the_quota_is_507_by_every_way_in_and_leaves_nothing() {
         error["message"].as_str().unwrap().contains("102400"),
         "{error}"
     );
+    assert_eq!(error["quota_bytes"], 100 * KIB, "{error}");
     // Multipart.
     post_multipart(
         &alice,

@@ -15,7 +15,7 @@ use crate::validate;
 /// Avatars are small pictures, not files: anything larger is refused.
 pub const MAX_AVATAR_SIZE: u64 = 2 * 1024 * 1024;
 
-/// `GET /api/me`: `{user}` with `storage: {file_count, total_size}`.
+/// `GET /api/me`: `{user}` with `storage: {file_count, total_size, trash_size, quota_bytes}`.
 pub async fn get(caller: Caller) -> Result<Response> {
     Ok(ok_json(UserBody {
         user: me_json(caller.user(), caller.storage()),
