@@ -14,6 +14,8 @@ class ApiError extends Error {
     // else the one `field`. The server prefixes a single field's message with its name.
     this.fields = error.fields ?? (error.field ? { [error.field]: stripFieldName(error) } : {});
     this.retryAfter = retryAfter;
+    // With `quota_exceeded`: the account's quota in bytes.
+    this.quotaBytes = error.quota_bytes ?? null;
   }
 }
 

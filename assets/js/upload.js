@@ -134,15 +134,11 @@ async function run(job) {
   }
 }
 
-/**
- * "Not enough space": the file, and the quota when the server's message names it (the
- * error carries it in no field of its own).
- */
+/** "Not enough space": the file, and the quota the error names (`quota_bytes`). */
 function quotaMessage(file, err) {
-  const quota = /quota of (\d+) bytes/.exec(err.message ?? '')?.[1];
   const params = { name: file.name, size: { bytes: file.size } };
-  if (quota === undefined) return ['upload.quota_exceeded', params];
-  return ['upload.quota_exceeded_of', { ...params, quota: { bytes: Number(quota) } }];
+  if (err.quotaBytes === null) return ['upload.quota_exceeded', params];
+  return ['upload.quota_exceeded_of', { ...params, quota: { bytes: err.quotaBytes } }];
 }
 
 function finish(job, file) {
