@@ -118,16 +118,17 @@ def parse_args():
 
 
 class Dirs:
-    """target/bench/{cache, last-run/folders, folders.XXXXXX}; the work dir goes at exit."""
+    """target/bench/{cache, last-run/NAME, NAME.XXXXXX}; the work dir goes at exit.
+    NAME is the script's (bench/trash.py uses this class too)."""
 
-    def __init__(self):
+    def __init__(self, name="folders"):
         root = os.environ.get("MYCLOUD_BENCH_DIR") or os.path.join(REPO, "target/bench")
         self.cache = os.path.join(root, "cache")
-        self.raw = os.path.join(root, "last-run", "folders")
+        self.raw = os.path.join(root, "last-run", name)
         os.makedirs(self.cache, exist_ok=True)
         shutil.rmtree(self.raw, ignore_errors=True)
         os.makedirs(self.raw)
-        self.work = tempfile.mkdtemp(prefix="folders.", dir=root)
+        self.work = tempfile.mkdtemp(prefix=f"{name}.", dir=root)
         os.chmod(self.work, 0o755)  # the postgres user walks into it
         self.fs_type = subprocess.run(
             ["stat", "-f", "-c", "%T", self.work], capture_output=True, text=True
@@ -578,9 +579,9 @@ def upload_tree(srv, args, source):
     return tree
 
 
-def rss_sampler(raw, pid):
+def rss_sampler(raw, pid, label="zip"):
     """bench/helper.py rss in the background; returns (process, output file)."""
-    out = os.path.join(raw, f"rss-zip-{pid}.txt")
+    out = os.path.join(raw, f"rss-{label}-{pid}.txt")
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "bench/helper.py"), "rss",
                              out, "--interval", "0.02", str(pid)])
     for _ in range(300):
