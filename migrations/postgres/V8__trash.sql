@@ -31,26 +31,66 @@ CREATE INDEX folders_trashed_at ON folders (trashed_at) WHERE trashed_at IS NOT 
 
 ALTER TABLE users ADD COLUMN trash_size bigint NOT NULL DEFAULT 0;
 
-CREATE OR REPLACE FUNCTION files_count_for_users() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The counters follow trashed_at too, and are now kept once per statement rather than once
+-- per row: trashing a folder updates each of its files' rows in one statement, and a row
+-- trigger updated the owner's row twice per file in one transaction, a cost PostgreSQL
+-- pays more for each time (every update of one row in a transaction leaves a version to
+-- step over): 10,000 files took 4 s, 40,000 took 53 s. A statement trigger sums the
+-- transition table per owner and updates each owner's row once.
+DROP TRIGGER files_counted ON files;
+DROP FUNCTION files_count_for_users();
+
+CREATE FUNCTION files_count_per_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE users SET
-            file_count = file_count - CASE WHEN OLD.trashed_at IS NULL THEN 1 ELSE 0 END,
-            total_size = total_size - CASE WHEN OLD.trashed_at IS NULL THEN OLD.size ELSE 0 END,
-            trash_size = trash_size - CASE WHEN OLD.trashed_at IS NULL THEN 0 ELSE OLD.size END
-        WHERE id = OLD.owner_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE users SET
-            file_count = file_count + CASE WHEN NEW.trashed_at IS NULL THEN 1 ELSE 0 END,
-            total_size = total_size + CASE WHEN NEW.trashed_at IS NULL THEN NEW.size ELSE 0 END,
-            trash_size = trash_size + CASE WHEN NEW.trashed_at IS NULL THEN 0 ELSE NEW.size END
-        WHERE id = NEW.owner_id;
+    IF TG_OP = 'INSERT' THEN
+        UPDATE users u SET file_count = u.file_count + d.n, total_size = u.total_size + d.live,
+               trash_size = u.trash_size + d.trash
+        FROM (SELECT owner_id,
+                     count(*) FILTER (WHERE trashed_at IS NULL) AS n,
+                     COALESCE(sum(size) FILTER (WHERE trashed_at IS NULL), 0) AS live,
+                     COALESCE(sum(size) FILTER (WHERE trashed_at IS NOT NULL), 0) AS trash
+              FROM new_rows GROUP BY owner_id) d
+        WHERE u.id = d.owner_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE users u SET file_count = u.file_count - d.n, total_size = u.total_size - d.live,
+               trash_size = u.trash_size - d.trash
+        FROM (SELECT owner_id,
+                     count(*) FILTER (WHERE trashed_at IS NULL) AS n,
+                     COALESCE(sum(size) FILTER (WHERE trashed_at IS NULL), 0) AS live,
+                     COALESCE(sum(size) FILTER (WHERE trashed_at IS NOT NULL), 0) AS trash
+              FROM old_rows GROUP BY owner_id) d
+        WHERE u.id = d.owner_id;
+    ELSE
+        -- What the rows count for after the statement, less what they counted for before;
+        -- owners whose figures did not move (a download stamp, a rename) are not touched.
+        UPDATE users u SET file_count = u.file_count + d.n, total_size = u.total_size + d.live,
+               trash_size = u.trash_size + d.trash
+        FROM (SELECT owner_id, sum(n) AS n, sum(live) AS live, sum(trash) AS trash
+              FROM (SELECT owner_id,
+                           CASE WHEN trashed_at IS NULL THEN 1 ELSE 0 END AS n,
+                           CASE WHEN trashed_at IS NULL THEN size ELSE 0 END AS live,
+                           CASE WHEN trashed_at IS NULL THEN 0 ELSE size END AS trash
+                    FROM new_rows
+                    UNION ALL
+                    SELECT owner_id,
+                           CASE WHEN trashed_at IS NULL THEN -1 ELSE 0 END,
+                           CASE WHEN trashed_at IS NULL THEN -size ELSE 0 END,
+                           CASE WHEN trashed_at IS NULL THEN 0 ELSE -size END
+                    FROM old_rows) changes
+              GROUP BY owner_id
+              HAVING sum(n) <> 0 OR sum(live) <> 0 OR sum(trash) <> 0) d
+        WHERE u.id = d.owner_id;
     END IF;
     RETURN NULL;
 END;
 $$;
 
-DROP TRIGGER files_counted ON files;
-CREATE TRIGGER files_counted AFTER INSERT OR DELETE OR UPDATE OF size, owner_id, trashed_at ON files
-    FOR EACH ROW EXECUTE FUNCTION files_count_for_users();
+CREATE TRIGGER files_counted_on_insert AFTER INSERT ON files
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION files_count_per_statement();
+CREATE TRIGGER files_counted_on_delete AFTER DELETE ON files
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION files_count_per_statement();
+CREATE TRIGGER files_counted_on_update AFTER UPDATE ON files
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION files_count_per_statement();
