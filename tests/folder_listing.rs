@@ -10,30 +10,6 @@ use std::process::Command;
 use common::*;
 use serde_json::{Value, json};
 
-#[track_caller]
-fn folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
-    let mut body = json!({ "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(id(parent));
-    }
-    client
-        .post("/api/folders")
-        .json(&body)
-        .go()
-        .expect(201)
-        .json()["folder"]
-        .clone()
-}
-
-#[track_caller]
-fn put_into(client: &Client, folder: Option<&Value>, name: &str, bytes: &[u8]) -> Value {
-    let folder_id = folder.map_or("root".to_string(), id);
-    put_file(client, &[("name", name), ("folder_id", &folder_id)], bytes)
-        .expect(201)
-        .json()["file"]
-        .clone()
-}
-
 /// Every entry of `folder`, page by page with `query`: (kind, name) in the order served,
 /// and how many pages it took.
 #[track_caller]
@@ -73,7 +49,7 @@ fn pages_hold_folders_first_and_every_entry_exactly_once() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
     for i in 0..7 {
-        folder(&alice, &format!("dir{i}"), None);
+        make_folder(&alice, &format!("dir{i}"), None);
     }
     for i in 0..11 {
         put_into(&alice, None, &format!("file{i:02}.txt"), b"x");
@@ -169,8 +145,8 @@ fn every_sort_and_order_lists_in_its_order_across_pages() {
     for (name, size) in uploads {
         put_into(&alice, None, name, &vec![b'x'; size]);
     }
-    folder(&alice, "Zeta", None);
-    folder(&alice, "alpha", None);
+    make_folder(&alice, "Zeta", None);
+    make_folder(&alice, "alpha", None);
     let files_in = |query: &str| -> Vec<String> {
         walk(&alice, "root", query)
             .0
@@ -227,8 +203,8 @@ both_backends!(bad_limits_sorts_and_cursors_are_400_never_500);
 fn bad_limits_sorts_and_cursors_are_400_never_500() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let a = folder(&alice, "a", None);
-    let b = folder(&alice, "b", None);
+    let a = make_folder(&alice, "a", None);
+    let b = make_folder(&alice, "b", None);
     for i in 0..3 {
         put_into(&alice, Some(&a), &format!("{i}"), b"x");
         put_into(&alice, None, &format!("{i}"), b"x");
@@ -298,7 +274,7 @@ both_backends!(the_flat_file_list_is_paginated_newest_first);
 fn the_flat_file_list_is_paginated_newest_first() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let d = folder(&alice, "d", None);
+    let d = make_folder(&alice, "d", None);
     for i in 0..5 {
         put_into(
             &alice,
@@ -332,8 +308,8 @@ fn search_matches_names_and_comments_case_insensitively_with_paths() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
     let (_, bob) = user(&server, "bobby");
-    let docs = folder(&alice, "Документы", None);
-    let year = folder(&alice, "2026", Some(&docs));
+    let docs = make_folder(&alice, "Документы", None);
+    let year = make_folder(&alice, "2026", Some(&docs));
     let report = put_into(&alice, Some(&year), "ОТЧЁТ за год.pdf", b"r");
     put_file(
         &alice,
@@ -344,7 +320,7 @@ fn search_matches_names_and_comments_case_insensitively_with_paths() {
         b"p",
     )
     .expect(201);
-    folder(&alice, "Отчёты", Some(&docs));
+    make_folder(&alice, "Отчёты", Some(&docs));
     put_into(&alice, None, "100%_sure.txt", b"x");
     put_into(&alice, None, "100 sure.txt", b"x");
     put_into(&bob, None, "отчёт.txt", b"b");
@@ -459,9 +435,9 @@ both_backends!(a_folder_downloads_as_a_zip_with_paths_names_and_empty_folders);
 fn a_folder_downloads_as_a_zip_with_paths_names_and_empty_folders() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let photos = folder(&alice, "Фото 2026", None);
-    let trip = folder(&alice, "trip", Some(&photos));
-    folder(&alice, "empty", Some(&photos));
+    let photos = make_folder(&alice, "Фото 2026", None);
+    let trip = make_folder(&alice, "trip", Some(&photos));
+    make_folder(&alice, "empty", Some(&photos));
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     put_into(&alice, Some(&photos), "café ☕.txt", b"coffee");
     put_into(&alice, Some(&trip), "big.bin", &big);
@@ -526,7 +502,7 @@ both_backends!(a_zip_of_files_whose_bytes_are_gone_says_so_in_a_note);
 fn a_zip_of_files_whose_bytes_are_gone_says_so_in_a_note() {
     let server = Server::start();
     let (user, alice) = user(&server, "alice");
-    let d = folder(&alice, "d", None);
+    let d = make_folder(&alice, "d", None);
     put_into(&alice, Some(&d), "kept.txt", b"kept");
     let lost = put_into(&alice, Some(&d), "lost.txt", b"lost");
     std::fs::remove_file(server.blob_path(user["id"].as_str().unwrap(), &id(&lost))).expect("rm");

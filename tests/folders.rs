@@ -12,15 +12,10 @@ fn create(client: &Client, body: Value) -> Reply {
     client.post("/api/folders").json(&body).go()
 }
 
-/// Creates a folder named `name` in `parent` (`None`: the root); returns the `folder`.
+/// Creates a folder (`common::make_folder`) and checks it has exactly the contract's fields.
 #[track_caller]
 fn folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
-    let mut body = json!({ "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(id(parent));
-    }
-    let reply = create(client, body).expect(201);
-    let folder = reply.json()["folder"].clone();
+    let folder = make_folder(client, name, parent);
     assert_keys(
         &folder,
         &[
@@ -35,8 +30,9 @@ fn folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
     folder
 }
 
-/// Uploads `bytes` as `name` into `folder` with a raw `PUT`; the reply.
-fn put_into(
+/// Uploads `bytes` as `name` into `folder` with a raw `PUT` and more query parameters;
+/// the reply, for the tests of refusals.
+fn put_with(
     client: &Client,
     folder: &Value,
     name: &str,
@@ -47,25 +43,6 @@ fn put_into(
     let mut query = vec![("name", name), ("folder_id", folder_id.as_str())];
     query.extend_from_slice(extra);
     put_file(client, &query, bytes)
-}
-
-/// The names in a folder's (or the root's) first page: folders, then files.
-#[track_caller]
-fn names_in(client: &Client, folder: &str) -> (Vec<String>, Vec<String>) {
-    let page = client
-        .get(&format!("/api/folders/{folder}/contents?limit=1000"))
-        .go()
-        .expect(200)
-        .json();
-    let names = |key: &str| -> Vec<String> {
-        page[key]
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e["name"].as_str().expect("name").to_string())
-            .collect()
-    };
-    (names("folders"), names("files"))
 }
 
 both_backends!(a_folder_is_created_read_with_its_path_renamed_and_moved);
@@ -139,7 +116,7 @@ fn files_and_folders_share_one_namespace_per_folder() {
     create(&alice, json!({"name": "notes.txt"})).expect_error(409, "name_taken");
     // The same names elsewhere are fine; names are compared exactly.
     folder(&alice, "Docs", Some(&docs));
-    put_into(&alice, &docs, "notes.txt", &[], b"y").expect(201);
+    put_with(&alice, &docs, "notes.txt", &[], b"y").expect(201);
     folder(&alice, "docs", None);
     // Renaming or moving onto a taken name is refused too.
     let other = folder(&alice, "Other", None);
@@ -153,7 +130,7 @@ fn files_and_folders_share_one_namespace_per_folder() {
         inner_docs,
         (vec!["Docs".to_string()], vec!["notes.txt".to_string()])
     );
-    let file = put_into(&alice, &other, "notes.txt", &[], b"z")
+    let file = put_with(&alice, &other, "notes.txt", &[], b"z")
         .expect(201)
         .json()["file"]
         .clone();
@@ -323,7 +300,7 @@ fn uploads_go_into_a_folder_by_put_and_by_multipart() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
     let docs = folder(&alice, "Docs", None);
-    let put = put_into(&alice, &docs, "raw.txt", &[], b"raw")
+    let put = put_with(&alice, &docs, "raw.txt", &[], b"raw")
         .expect(201)
         .json()["file"]
         .clone();
@@ -361,9 +338,9 @@ fn on_conflict_fail_is_409_before_the_bytes_and_keeps_nothing() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
     let docs = folder(&alice, "Docs", None);
-    put_into(&alice, &docs, "a.txt", &[], b"first").expect(201);
-    put_into(&alice, &docs, "a.txt", &[], b"second").expect_error(409, "name_taken");
-    put_into(&alice, &docs, "a.txt", &[("on_conflict", "fail")], b"third")
+    put_with(&alice, &docs, "a.txt", &[], b"first").expect(201);
+    put_with(&alice, &docs, "a.txt", &[], b"second").expect_error(409, "name_taken");
+    put_with(&alice, &docs, "a.txt", &[("on_conflict", "fail")], b"third")
         .expect_error(409, "name_taken");
     post_multipart(
         &alice,
@@ -374,7 +351,7 @@ fn on_conflict_fail_is_409_before_the_bytes_and_keeps_nothing() {
         }],
     )
     .expect_error(409, "name_taken");
-    put_into(
+    put_with(
         &alice,
         &docs,
         "a.txt",
@@ -392,17 +369,17 @@ fn on_conflict_rename_numbers_the_name_before_its_extension() {
     let (_, alice) = user(&server, "alice");
     let docs = folder(&alice, "Docs", None);
     let rename = [("on_conflict", "rename")];
-    put_into(&alice, &docs, "report.pdf", &rename, b"1").expect(201);
-    let second = put_into(&alice, &docs, "report.pdf", &rename, b"2")
+    put_with(&alice, &docs, "report.pdf", &rename, b"1").expect(201);
+    let second = put_with(&alice, &docs, "report.pdf", &rename, b"2")
         .expect(201)
         .json();
     assert_eq!(second["file"]["name"], "report (1).pdf");
-    let third = put_into(&alice, &docs, "report.pdf", &rename, b"3")
+    let third = put_with(&alice, &docs, "report.pdf", &rename, b"3")
         .expect(201)
         .json();
     assert_eq!(third["file"]["name"], "report (2).pdf");
     folder(&alice, "notes", Some(&docs));
-    let beside_folder = put_into(&alice, &docs, "notes", &rename, b"n")
+    let beside_folder = put_with(&alice, &docs, "notes", &rename, b"n")
         .expect(201)
         .json();
     assert_eq!(beside_folder["file"]["name"], "notes (1)");
@@ -423,7 +400,7 @@ fn on_conflict_replace_gives_new_bytes_and_keeps_id_comment_and_share() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
     let docs = folder(&alice, "Docs", None);
-    let old = put_into(
+    let old = put_with(
         &alice,
         &docs,
         "a.txt",
@@ -436,7 +413,7 @@ fn on_conflict_replace_gives_new_bytes_and_keeps_id_comment_and_share() {
     let share = share_url_of(&alice, &old);
     let content = format!("/api/files/{}/content", id(&old));
     let old_etag = alice.get(&content).go().expect(200).header("etag");
-    let replaced = put_into(
+    let replaced = put_with(
         &alice,
         &docs,
         "a.txt",
@@ -462,7 +439,7 @@ fn on_conflict_replace_gives_new_bytes_and_keeps_id_comment_and_share() {
     assert_eq!(alice.me()["storage"]["total_size"], 17);
     // A folder of that name cannot be replaced by a file.
     folder(&alice, "sub", Some(&docs));
-    put_into(&alice, &docs, "sub", &[("on_conflict", "replace")], b"x")
+    put_with(&alice, &docs, "sub", &[("on_conflict", "replace")], b"x")
         .expect_error(409, "name_taken");
     server.assert_tmp_empty();
 }
@@ -473,7 +450,7 @@ fn a_file_moves_between_folders_and_to_the_root() {
     let (_, alice) = user(&server, "alice");
     let a = folder(&alice, "a", None);
     let b = folder(&alice, "b", None);
-    let file = put_into(&alice, &a, "f.txt", &[], b"f").expect(201).json()["file"].clone();
+    let file = put_with(&alice, &a, "f.txt", &[], b"f").expect(201).json()["file"].clone();
     let path = format!("/api/files/{}", id(&file));
     let moved = alice
         .patch(&path)
@@ -518,8 +495,8 @@ fn deleting_a_folder_removes_its_subtree_rows_and_bytes() {
     let a = folder(&alice, "a", None);
     let b = folder(&alice, "b", Some(&a));
     let c = folder(&alice, "c", Some(&b));
-    let in_a = put_into(&alice, &a, "1.txt", &[], b"1").expect(201).json()["file"].clone();
-    put_into(&alice, &c, "2.txt", &[], b"22").expect(201);
+    let in_a = put_with(&alice, &a, "1.txt", &[], b"1").expect(201).json()["file"].clone();
+    put_with(&alice, &c, "2.txt", &[], b"22").expect(201);
     let kept = upload_put(&alice, "kept.txt", b"333");
     alice
         .delete(&format!("/api/folders/{}", id(&a)))
@@ -554,7 +531,7 @@ fn moving_a_folder_of_many_files_is_one_update_and_keeps_them_all() {
     let big = folder(&alice, "big", None);
     let target = folder(&alice, "target", None);
     for i in 0..50 {
-        put_into(&alice, &big, &format!("{i:03}.txt"), &[], b"x").expect(201);
+        put_with(&alice, &big, &format!("{i:03}.txt"), &[], b"x").expect(201);
     }
     let moved = alice
         .patch(&format!("/api/folders/{}", id(&big)))

@@ -9,30 +9,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
-#[track_caller]
-fn folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
-    let mut body = json!({ "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(id(parent));
-    }
-    client
-        .post("/api/folders")
-        .json(&body)
-        .go()
-        .expect(201)
-        .json()["folder"]
-        .clone()
-}
-
-#[track_caller]
-fn put_into(client: &Client, folder: Option<&Value>, name: &str, bytes: &[u8]) -> Value {
-    let folder_id = folder.map_or("root".to_string(), id);
-    put_file(client, &[("name", name), ("folder_id", &folder_id)], bytes)
-        .expect(201)
-        .json()["file"]
-        .clone()
-}
-
 /// The trash's items, newest first.
 #[track_caller]
 fn trash(client: &Client) -> Vec<Value> {
@@ -41,29 +17,11 @@ fn trash(client: &Client) -> Vec<Value> {
     body["items"].as_array().expect("items").clone()
 }
 
-#[track_caller]
-fn names_at(client: &Client, folder: &str) -> (Vec<String>, Vec<String>) {
-    let page = client
-        .get(&format!("/api/folders/{folder}/contents"))
-        .go()
-        .expect(200)
-        .json();
-    let names = |key: &str| -> Vec<String> {
-        page[key]
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e["name"].as_str().expect("name").to_string())
-            .collect()
-    };
-    (names("folders"), names("files"))
-}
-
 both_backends!(a_deleted_file_leaves_every_route_keeps_its_bytes_and_counts);
 fn a_deleted_file_leaves_every_route_keeps_its_bytes_and_counts() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let docs = folder(&alice, "Docs", None);
+    let docs = make_folder(&alice, "Docs", None);
     let file = put_into(&alice, Some(&docs), "report.pdf", &[7; 1000]);
     let share = share_url_of(&alice, &file);
     let link = alice
@@ -96,7 +54,7 @@ fn a_deleted_file_leaves_every_route_keeps_its_bytes_and_counts() {
         .get(&share)
         .go()
         .expect_error(404, "not_found");
-    assert_eq!(names_at(&alice, &id(&docs)).1.len(), 0);
+    assert_eq!(names_in(&alice, &id(&docs)).1.len(), 0);
     let hits = alice.get("/api/search?q=report").go().expect(200).json();
     assert_eq!(hits["files"], json!([]));
     assert_eq!(
@@ -162,8 +120,8 @@ both_backends!(a_deleted_folder_is_one_item_and_comes_back_whole);
 fn a_deleted_folder_is_one_item_and_comes_back_whole() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let photos = folder(&alice, "Photos", None);
-    let trip = folder(&alice, "trip", Some(&photos));
+    let photos = make_folder(&alice, "Photos", None);
+    let trip = make_folder(&alice, "trip", Some(&photos));
     let a = put_into(&alice, Some(&photos), "a.jpg", &[1; 10]);
     put_into(&alice, Some(&trip), "b.jpg", &[2; 20]);
     alice
@@ -184,7 +142,7 @@ fn a_deleted_folder_is_one_item_and_comes_back_whole() {
         .get(&format!("/api/files/{}/content", id(&a)))
         .go()
         .expect_error(404, "not_found");
-    assert_eq!(names_at(&alice, "root"), (vec![], vec![]));
+    assert_eq!(names_in(&alice, "root"), (vec![], vec![]));
     assert_eq!(
         alice.get("/api/search?q=jpg").go().expect(200).json()["files"],
         json!([])
@@ -210,10 +168,10 @@ fn a_deleted_folder_is_one_item_and_comes_back_whole() {
         .clone();
     assert_eq!(restored["name"], "Photos");
     assert_eq!(
-        names_at(&alice, &id(&photos)),
+        names_in(&alice, &id(&photos)),
         (vec!["trip".into()], vec!["a.jpg".into()])
     );
-    assert_eq!(names_at(&alice, &id(&trip)).1, ["b.jpg"]);
+    assert_eq!(names_in(&alice, &id(&trip)).1, ["b.jpg"]);
     assert_eq!(
         alice
             .get(&format!("/api/files/{}/content", id(&a)))
@@ -228,8 +186,8 @@ both_backends!(an_item_whose_folder_is_gone_restores_to_the_root);
 fn an_item_whose_folder_is_gone_restores_to_the_root() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let docs = folder(&alice, "Docs", None);
-    let inner = folder(&alice, "inner", Some(&docs));
+    let docs = make_folder(&alice, "Docs", None);
+    let inner = make_folder(&alice, "inner", Some(&docs));
     let file = put_into(&alice, Some(&inner), "f.txt", b"f");
     // The file first, then its folder's parent: the folder is purged for good.
     alice
@@ -252,9 +210,9 @@ fn an_item_whose_folder_is_gone_restores_to_the_root() {
         .json()["file"]
         .clone();
     assert_eq!(restored["folder_id"], Value::Null);
-    assert_eq!(names_at(&alice, "root").1, ["f.txt"]);
+    assert_eq!(names_in(&alice, "root").1, ["f.txt"]);
     // A file whose folder is itself in the trash also comes back at the root.
-    let box_ = folder(&alice, "box", None);
+    let box_ = make_folder(&alice, "box", None);
     let g = put_into(&alice, Some(&box_), "g.txt", b"g");
     alice
         .delete(&format!("/api/files/{}", id(&g)))
@@ -277,7 +235,7 @@ both_backends!(purging_removes_rows_and_bytes_and_emptying_removes_all);
 fn purging_removes_rows_and_bytes_and_emptying_removes_all() {
     let server = Server::start();
     let (_, alice) = user(&server, "alice");
-    let d = folder(&alice, "d", None);
+    let d = make_folder(&alice, "d", None);
     for i in 0..3 {
         put_into(&alice, Some(&d), &format!("{i}"), &[i; 100]);
     }
@@ -365,7 +323,7 @@ fn another_accounts_trash_is_404_and_admins_reach_it_with_user() {
         .go()
         .expect(204);
     assert_eq!(trash(&bob), Vec::<Value>::new());
-    assert_eq!(names_at(&bob, "root").1, ["b.txt"]);
+    assert_eq!(names_in(&bob, "root").1, ["b.txt"]);
     for bad in ["nonsense", &random_id()] {
         bob.post(&format!("/api/trash/folders/{bad}/restore"))
             .go()
@@ -396,7 +354,7 @@ both_backends!(with_no_retention_deleting_is_for_good);
 fn with_no_retention_deleting_is_for_good() {
     let server = Server::start_with(&["--trash-retention", "0"]);
     let (_, alice) = user(&server, "alice");
-    let d = folder(&alice, "d", None);
+    let d = make_folder(&alice, "d", None);
     let f = put_into(&alice, Some(&d), "f", b"f");
     let g = put_into(&alice, None, "g", b"g");
     alice
@@ -419,7 +377,7 @@ both_backends!(the_reaper_purges_items_past_the_retention);
 fn the_reaper_purges_items_past_the_retention() {
     let server = Server::start_with(&["--trash-retention", "1s"]);
     let (_, alice) = user(&server, "alice");
-    let d = folder(&alice, "d", None);
+    let d = make_folder(&alice, "d", None);
     put_into(&alice, Some(&d), "f", &[1; 10]);
     let kept = put_into(&alice, None, "kept", b"k");
     alice

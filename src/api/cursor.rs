@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::links::LinkSigner;
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::store::{After, SortValue};
 
@@ -81,6 +82,26 @@ pub fn decode(signer: &LinkSigner, scope: &Scope, cursor: &str) -> Result<After>
     match payload.kind {
         'd' => Ok(After::Folder { key, id }),
         'f' => Ok(After::File { key, id }),
+        _ => Err(invalid()),
+    }
+}
+
+/// The cursor of a listing ordered by a time, then an id (the flat file list, the trash).
+pub fn encode_timed(signer: &LinkSigner, scope: &Scope, time: Timestamp, id: Uuid) -> String {
+    let after = After::File {
+        key: SortValue::Int(time.millis()),
+        id,
+    };
+    encode(signer, scope, &after)
+}
+
+/// The time and id an `encode_timed` cursor names, if it is ours, intact, and of `scope`.
+pub fn decode_timed(signer: &LinkSigner, scope: &Scope, cursor: &str) -> Result<(Timestamp, Uuid)> {
+    match decode(signer, scope, cursor)? {
+        After::File {
+            key: SortValue::Int(millis),
+            id,
+        } => Ok((Timestamp(millis), id)),
         _ => Err(invalid()),
     }
 }

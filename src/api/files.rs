@@ -21,7 +21,7 @@ use crate::http::{
     Request, RequestBody, Response, header_str, json::read_object, no_content, ok_json, query,
 };
 use crate::ids::{BlobId, FileId, FolderId, UserId};
-use crate::store::{After, FileChanges, FileRow, OnConflict, SortValue, Stored};
+use crate::store::{FileChanges, FileRow, OnConflict, Stored};
 use crate::validate::{self, FileName};
 
 /// A multipart `comment` part is small text; anything bigger is an attack or a mistake.
@@ -47,24 +47,14 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
         within: owner.to_string(),
         sort: String::new(),
     };
-    let after = match page.cursor.as_deref() {
-        None => None,
-        Some(c) => match cursor::decode(&app.signer, &scope, c)? {
-            After::File {
-                key: SortValue::Int(millis),
-                id,
-            } => Some((Timestamp(millis), FileId(id))),
-            _ => return Err(Error::invalid("cursor", "is not a cursor of this listing")),
-        },
-    };
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| cursor::decode_timed(&app.signer, &scope, c))
+        .transpose()?
+        .map(|(time, id)| (time, FileId(id)));
     let (files, next) = app.store.files_page(owner, after, page.limit).await?;
-    let next = next.map(|(time, id)| {
-        let after = After::File {
-            key: SortValue::Int(time.millis()),
-            id: id.0,
-        };
-        cursor::encode(&app.signer, &scope, &after)
-    });
+    let next = next.map(|(time, id)| cursor::encode_timed(&app.signer, &scope, time, id.0));
     Ok(files_response(&files, next.as_deref(), &app.base_url(&req)))
 }
 

@@ -17,7 +17,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::http::{Request, Response, json_response, no_content, ok_json};
 use crate::ids::FolderId;
-use crate::store::{After, ItemKind, Restored, SortValue, TrashItem};
+use crate::store::{ItemKind, Restored, TrashItem};
 
 #[derive(Serialize)]
 struct ItemJson<'a> {
@@ -40,26 +40,17 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
         within: owner.to_string(),
         sort: String::new(),
     };
-    let after = match page.cursor.as_deref() {
-        None => None,
-        Some(c) => match cursor::decode(&app.signer, &scope, c)? {
-            After::File {
-                key: SortValue::Int(millis),
-                id,
-            } => Some((Timestamp(millis), id)),
-            _ => return Err(Error::invalid("cursor", "is not a cursor of this listing")),
-        },
-    };
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| cursor::decode_timed(&app.signer, &scope, c))
+        .transpose()?;
     let mut items = app.store.trash_page(owner, after, page.limit + 1).await?;
     let next = (items.len() > page.limit).then(|| {
         items.truncate(page.limit);
-        items.last().map(|last| {
-            let after = After::File {
-                key: SortValue::Int(last.trashed_at.millis()),
-                id: last.id,
-            };
-            cursor::encode(&app.signer, &scope, &after)
-        })
+        items
+            .last()
+            .map(|last| cursor::encode_timed(&app.signer, &scope, last.trashed_at, last.id))
     });
     let mut parents: Vec<FolderId> = items.iter().filter_map(|i| i.parent).collect();
     parents.sort();

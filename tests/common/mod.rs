@@ -860,3 +860,49 @@ pub fn id(value: &Value) -> String {
         .unwrap_or_else(|| panic!("no id in {value}"))
         .to_string()
 }
+
+/// Creates a folder named `name` in `parent` (`None`: the root); returns the `folder`.
+#[track_caller]
+pub fn make_folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
+    let mut body = json!({ "name": name });
+    if let Some(parent) = parent {
+        body["parent_id"] = json!(id(parent));
+    }
+    client
+        .post("/api/folders")
+        .json(&body)
+        .go()
+        .expect(201)
+        .json()["folder"]
+        .clone()
+}
+
+/// Uploads `bytes` as `name` into `folder` (`None`: the root) with a raw `PUT`; returns
+/// the `file`.
+#[track_caller]
+pub fn put_into(client: &Client, folder: Option<&Value>, name: &str, bytes: &[u8]) -> Value {
+    let folder_id = folder.map_or("root".to_string(), id);
+    put_file(client, &[("name", name), ("folder_id", &folder_id)], bytes)
+        .expect(201)
+        .json()["file"]
+        .clone()
+}
+
+/// The names on the first page of a folder (`root` or an id): its folders, then its files.
+#[track_caller]
+pub fn names_in(client: &Client, folder: &str) -> (Vec<String>, Vec<String>) {
+    let page = client
+        .get(&format!("/api/folders/{folder}/contents?limit=1000"))
+        .go()
+        .expect(200)
+        .json();
+    let names = |key: &str| -> Vec<String> {
+        page[key]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|e| e["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    (names("folders"), names("files"))
+}
