@@ -58,6 +58,9 @@ PASSWORD = "Bench-pass-1234!"
 USER = "bench"
 SEED_THREADS = 16
 WRK_CONNS = 16
+# How long the server is left alone before a memory figure: it trims after 0.25 s and
+# again after 1.5 s of quiet.
+QUIET_SECS = 3
 PAGE_LIMIT = 200
 MOVES_EACH_WAY = 10
 ZIP_RUNS = 3
@@ -615,7 +618,12 @@ def zip_phase(srv, args, dirs, rows):
         f"x {args.zip_file_mib} MiB)")
     tree = upload_tree(srv, args, source)
     subprocess.run(["sync"])
-    log(f"zip download of the tree, {ZIP_RUNS} times")
+    # The uploads and listings before this phase leave freed memory that the server hands
+    # back once it has been quiet for a moment (src/memory.rs); let it, so that the peak
+    # below is the zip's and not what came before.
+    time.sleep(QUIET_SECS)
+    before_mib = srv.rss_mib()
+    log(f"zip download of the tree, {ZIP_RUNS} times (mycloud's RSS before: {before_mib:.1f} MiB)")
     sampler, rss_out = rss_sampler(dirs.raw, srv.proc.pid)
     runs = []
     try:
@@ -644,8 +652,8 @@ def zip_phase(srv, args, dirs, rows):
         f"peak RSS {peak_mib:.1f} MiB")
     rows.append((f"zip of a {label} tree, curl (median of {ZIP_RUNS})", f"{num(mbps)} MB/s",
                  ">= 1,000 MB/s", verdict(mbps >= 1000)))
-    rows.append(("peak RSS during the zip downloads", f"{peak_mib:.1f} MiB", "<= 32 MiB",
-                 verdict(peak_mib <= 32)))
+    rows.append(("peak RSS during the zip downloads", f"{peak_mib:.1f} MiB (before: {before_mib:.1f})",
+                 "<= 32 MiB", verdict(peak_mib <= 32)))
 
 
 def run_backend(args, dirs, backend, with_zip):
