@@ -292,15 +292,25 @@ def set_quota(srv, tokens, name, quota):
         die(f"{name}'s quota reads {got} after the admin set {quota}")
 
 
+def cpu_secs(pid):
+    """The process's user + system CPU time so far (/proc/PID/stat), in seconds: what an
+    upload costs the server, whatever the disk's speed that moment."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def upload_rounds(srv, args, tokens, source, work, chunked):
     """args.runs rounds of: dd, then one upload per user (the order alternating).
-    Returns {'dd': [s], PLAIN: [s], LIMITED: [s]}."""
-    times = {"dd": [], PLAIN: [], LIMITED: []}
+    Returns {'dd': [s], PLAIN: [s], LIMITED: [s], 'cpu ' + user: [server CPU s]}."""
+    times = {"dd": [], PLAIN: [], LIMITED: [], f"cpu {PLAIN}": [], f"cpu {LIMITED}": []}
     mode = "chunked" if chunked else "put"
     for i in range(args.runs):
         times["dd"].append(dd_once(source, work))
         for name in (PLAIN, LIMITED) if i % 2 == 0 else (LIMITED, PLAIN):
+            cpu_before = cpu_secs(srv.proc.pid)
             secs, file_id = upload_once(srv, tokens[name], source, f"{mode}-{i}.bin", chunked)
+            times[f"cpu {name}"].append(cpu_secs(srv.proc.pid) - cpu_before)
             times[name].append(secs)
             discard(srv, tokens[name], file_id)
         log(f"  round {i + 1}: dd {times['dd'][-1]:.2f} s, no quota {times[PLAIN][-1]:.2f} s, "
@@ -366,6 +376,16 @@ def quota_phase(srv, args, dirs, rows):
         rows.append((f"upload {label} {how}, no quota ({med})", f"{num(plain)} MB/s", "", ""))
         rows.append((f"upload {label} {how}, quota 100 GiB ({med})", f"{num(limited)} MB/s",
                      "0.95-1.05x no quota", f"{verdict(0.95 <= ratio <= 1.05)} ({ratio:.3f}x)"))
+        # The server's own work per upload: not swayed by the disk, which swings by more
+        # than 5 % from one upload to the next on this VM.
+        cpu_plain = statistics.median(times[f"cpu {PLAIN}"])
+        cpu_limited = statistics.median(times[f"cpu {LIMITED}"])
+        cpu_ratio = cpu_limited / cpu_plain if cpu_plain else float("nan")
+        log(f"  server CPU per upload: no quota {cpu_plain * 1000:.0f} ms, "
+            f"quota {cpu_limited * 1000:.0f} ms, ratio {cpu_ratio:.3f}")
+        rows.append((f"server CPU per {label} upload {how}, no quota / quota",
+                     f"{cpu_plain * 1000:.0f} / {cpu_limited * 1000:.0f} ms",
+                     "0.95-1.05x", f"{verdict(0.95 <= cpu_ratio <= 1.05)} ({cpu_ratio:.3f}x)"))
     raw.close()
     cell, ok = quota_is_live(srv, tokens, dirs.work)
     log(f"  at a 1 MiB quota, 2 MiB uploads answered {cell}")
