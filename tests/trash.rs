@@ -9,6 +9,35 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
+/// `DELETE /api/files/{id}`: the file goes to the trash.
+#[track_caller]
+fn trash_file(client: &Client, file: &Value) {
+    client
+        .delete(&format!("/api/files/{}", id(file)))
+        .go()
+        .expect(204);
+}
+
+/// `DELETE /api/folders/{id}`: the folder and its subtree go to the trash.
+#[track_caller]
+fn trash_folder(client: &Client, folder: &Value) {
+    client
+        .delete(&format!("/api/folders/{}", id(folder)))
+        .go()
+        .expect(204);
+}
+
+/// Restores a file from the trash; returns the `file`.
+#[track_caller]
+fn restore_file(client: &Client, file: &Value) -> Value {
+    client
+        .post(&format!("/api/trash/files/{}/restore", id(file)))
+        .go()
+        .expect(200)
+        .json()["file"]
+        .clone()
+}
+
 /// The trash's items, newest first.
 #[track_caller]
 fn trash(client: &Client) -> Vec<Value> {
@@ -32,10 +61,7 @@ fn a_deleted_file_leaves_every_route_keeps_its_bytes_and_counts() {
         .as_str()
         .expect("url")
         .to_string();
-    alice
-        .delete(&format!("/api/files/{}", id(&file)))
-        .go()
-        .expect(204);
+    trash_file(&alice, &file);
 
     let path = format!("/api/files/{}", id(&file));
     alice.get(&path).go().expect_error(404, "not_found");
@@ -93,12 +119,7 @@ fn a_deleted_file_leaves_every_route_keeps_its_bytes_and_counts() {
     assert_eq!(server.files_under("files").len(), 2);
 
     // Restored, clashing with the new one: " (restored)"; the share link stays dead.
-    let restored = alice
-        .post(&format!("/api/trash/files/{}/restore", id(&file)))
-        .go()
-        .expect(200)
-        .json()["file"]
-        .clone();
+    let restored = restore_file(&alice, &file);
     assert_eq!(restored["id"], file["id"]);
     assert_eq!(restored["name"], "report (restored).pdf");
     assert_eq!(restored["folder_id"], docs["id"]);
@@ -124,10 +145,7 @@ fn a_deleted_folder_is_one_item_and_comes_back_whole() {
     let trip = make_folder(&alice, "trip", Some(&photos));
     let a = put_into(&alice, Some(&photos), "a.jpg", &[1; 10]);
     put_into(&alice, Some(&trip), "b.jpg", &[2; 20]);
-    alice
-        .delete(&format!("/api/folders/{}", id(&photos)))
-        .go()
-        .expect(204);
+    trash_folder(&alice, &photos);
 
     let items = trash(&alice);
     assert_eq!(items.len(), 1, "the folder, not each file in it: {items:?}");
@@ -190,44 +208,22 @@ fn an_item_whose_folder_is_gone_restores_to_the_root() {
     let inner = make_folder(&alice, "inner", Some(&docs));
     let file = put_into(&alice, Some(&inner), "f.txt", b"f");
     // The file first, then its folder's parent: the folder is purged for good.
-    alice
-        .delete(&format!("/api/files/{}", id(&file)))
-        .go()
-        .expect(204);
-    alice
-        .delete(&format!("/api/folders/{}", id(&docs)))
-        .go()
-        .expect(204);
+    trash_file(&alice, &file);
+    trash_folder(&alice, &docs);
     assert_eq!(trash(&alice).len(), 2);
     alice
         .delete(&format!("/api/trash/folders/{}", id(&docs)))
         .go()
         .expect(204);
-    let restored = alice
-        .post(&format!("/api/trash/files/{}/restore", id(&file)))
-        .go()
-        .expect(200)
-        .json()["file"]
-        .clone();
+    let restored = restore_file(&alice, &file);
     assert_eq!(restored["folder_id"], Value::Null);
     assert_eq!(names_in(&alice, "root").1, ["f.txt"]);
     // A file whose folder is itself in the trash also comes back at the root.
     let box_ = make_folder(&alice, "box", None);
     let g = put_into(&alice, Some(&box_), "g.txt", b"g");
-    alice
-        .delete(&format!("/api/files/{}", id(&g)))
-        .go()
-        .expect(204);
-    alice
-        .delete(&format!("/api/folders/{}", id(&box_)))
-        .go()
-        .expect(204);
-    let g = alice
-        .post(&format!("/api/trash/files/{}/restore", id(&g)))
-        .go()
-        .expect(200)
-        .json()["file"]
-        .clone();
+    trash_file(&alice, &g);
+    trash_folder(&alice, &box_);
+    let g = restore_file(&alice, &g);
     assert_eq!(g["folder_id"], Value::Null);
 }
 
@@ -243,15 +239,9 @@ fn purging_removes_rows_and_bytes_and_emptying_removes_all() {
     let two = put_into(&alice, None, "two", &[9; 60]);
     let kept = put_into(&alice, None, "kept", &[9; 70]);
     for f in [&one, &two] {
-        alice
-            .delete(&format!("/api/files/{}", id(f)))
-            .go()
-            .expect(204);
+        trash_file(&alice, f);
     }
-    alice
-        .delete(&format!("/api/folders/{}", id(&d)))
-        .go()
-        .expect(204);
+    trash_folder(&alice, &d);
     assert_eq!(server.files_under("files").len(), 6);
     alice
         .delete(&format!("/api/trash/files/{}", id(&one)))
@@ -341,10 +331,7 @@ fn the_trash_counts_towards_the_quota_until_purged() {
         .go()
         .expect(200);
     let big = put_into(&alice, None, "big", &[1; 800]);
-    alice
-        .delete(&format!("/api/files/{}", id(&big)))
-        .go()
-        .expect(204);
+    trash_file(&alice, &big);
     put_file(&alice, &[("name", "more")], &[1; 300]).expect_error(507, "quota_exceeded");
     alice.delete("/api/trash").go().expect(204);
     put_file(&alice, &[("name", "more")], &[1; 300]).expect(201);
@@ -357,14 +344,8 @@ fn with_no_retention_deleting_is_for_good() {
     let d = make_folder(&alice, "d", None);
     let f = put_into(&alice, Some(&d), "f", b"f");
     let g = put_into(&alice, None, "g", b"g");
-    alice
-        .delete(&format!("/api/files/{}", id(&g)))
-        .go()
-        .expect(204);
-    alice
-        .delete(&format!("/api/folders/{}", id(&d)))
-        .go()
-        .expect(204);
+    trash_file(&alice, &g);
+    trash_folder(&alice, &d);
     assert_eq!(trash(&alice), Vec::<Value>::new());
     assert!(server.files_under("files").is_empty());
     alice
@@ -380,10 +361,7 @@ fn the_reaper_purges_items_past_the_retention() {
     let d = make_folder(&alice, "d", None);
     put_into(&alice, Some(&d), "f", &[1; 10]);
     let kept = put_into(&alice, None, "kept", b"k");
-    alice
-        .delete(&format!("/api/folders/{}", id(&d)))
-        .go()
-        .expect(204);
+    trash_folder(&alice, &d);
     // The command takes the server's settings, as it would from its environment file.
     let dry = server.cli_ok(&["reap", "--dry-run", "--trash-retention", "1s"], "");
     assert!(dry.contains("expired trash items"), "{dry}");

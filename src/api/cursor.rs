@@ -25,6 +25,17 @@ pub struct Scope {
     pub sort: String,
 }
 
+impl Scope {
+    /// An account's listing with one fixed order (the flat file list, the trash).
+    pub fn account(listing: &str, owner: impl std::fmt::Display) -> Scope {
+        Scope {
+            listing: listing.into(),
+            within: owner.to_string(),
+            sort: String::new(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Payload {
     scope: Scope,

@@ -42,11 +42,7 @@ pub async fn file_for(app: &App, caller: &Caller, id: &str) -> Result<FileRow> {
 pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
     let page = PageRequest::from_query(&req, MAX_LIMIT)?;
-    let scope = Scope {
-        listing: "files".into(),
-        within: owner.to_string(),
-        sort: String::new(),
-    };
+    let scope = Scope::account("files", owner);
     let after = page
         .cursor
         .as_deref()

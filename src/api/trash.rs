@@ -35,11 +35,7 @@ struct ItemJson<'a> {
 pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
     let page = PageRequest::from_query(&req, MAX_LIMIT)?;
-    let scope = Scope {
-        listing: "trash".into(),
-        within: owner.to_string(),
-        sort: String::new(),
-    };
+    let scope = Scope::account("trash", owner);
     let after = page
         .cursor
         .as_deref()
