@@ -27,6 +27,10 @@ bench/folders.py's, imported from it.
             chunked transfer (no Content-Length: the server grows the quota hold as the
             bytes arrive). Last, a check that the quota is live: at a quota of 1 MiB a
             2 MiB upload must be refused with 507, with and without Content-Length.
+  tmpfs     (SQLite) the same comparison, 11 rounds, on a second server whose data dir,
+            and the uploaded file, live on tmpfs (/dev/shm): no disk, whose speed swings
+            by more than 5 % between two uploads on this VM, so what is left is the
+            server's own work per byte. Target: within 5 %, in MB/s and in server CPU.
 
 --quick: 10,000 files, a 64 MiB upload, 3 runs each: a smoke test. Progress goes to
 stderr, the report (starting with the exact commands) to stdout; raw outputs (every
@@ -43,7 +47,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import folders  # noqa: E402  (bench/folders.py: the shared machinery)
@@ -74,6 +80,7 @@ def parse_args():
     a.build = not a.no_build and a.bin is None
     a.bin = os.path.abspath(a.bin or os.path.join(folders.REPO, "target/release/mycloud"))
     a.trash_n, a.upload_mib, a.runs = (10_000, 64, 3) if a.quick else (100_000, 1024, 5)
+    a.mem_runs = 3 if a.quick else 11
     a.upload_bytes = a.upload_mib * MIB
     a.backends = ["sqlite", "postgres"] if a.backend == "both" else [a.backend]
     return a
@@ -300,21 +307,23 @@ def cpu_secs(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def upload_rounds(srv, args, tokens, source, work, chunked):
-    """args.runs rounds of: dd, then one upload per user (the order alternating).
-    Returns {'dd': [s], PLAIN: [s], LIMITED: [s], 'cpu ' + user: [server CPU s]}."""
+def upload_rounds(srv, runs, tokens, source, work, chunked, with_dd=True):
+    """RUNS rounds of: dd (unless with_dd is off), then one upload per user (the order
+    alternating). Returns {'dd': [s], PLAIN: [s], LIMITED: [s], 'cpu ' + user: [server CPU s]}."""
     times = {"dd": [], PLAIN: [], LIMITED: [], f"cpu {PLAIN}": [], f"cpu {LIMITED}": []}
     mode = "chunked" if chunked else "put"
-    for i in range(args.runs):
-        times["dd"].append(dd_once(source, work))
+    for i in range(runs):
+        if with_dd:
+            times["dd"].append(dd_once(source, work))
         for name in (PLAIN, LIMITED) if i % 2 == 0 else (LIMITED, PLAIN):
             cpu_before = cpu_secs(srv.proc.pid)
             secs, file_id = upload_once(srv, tokens[name], source, f"{mode}-{i}.bin", chunked)
             times[f"cpu {name}"].append(cpu_secs(srv.proc.pid) - cpu_before)
             times[name].append(secs)
             discard(srv, tokens[name], file_id)
-        log(f"  round {i + 1}: dd {times['dd'][-1]:.2f} s, no quota {times[PLAIN][-1]:.2f} s, "
-            f"quota {times[LIMITED][-1]:.2f} s")
+        disk = f"dd {times['dd'][-1]:.2f} s, " if with_dd else ""
+        log(f"  round {i + 1}: {disk}no quota {times[PLAIN][-1]:.3f} s, "
+            f"quota {times[LIMITED][-1]:.3f} s")
     return times
 
 
@@ -344,53 +353,95 @@ def quota_is_live(srv, tokens, work):
     return f"{codes[0]} / {codes[1]} (chunked), {stored} stored", ok
 
 
-def quota_phase(srv, args, dirs, rows):
-    """Uploads as PLAIN and LIMITED, with Content-Length then chunked; dd beside them."""
+def quota_users(srv):
+    """Sessions for PLAIN, LIMITED (given a 100 GiB quota) and ADMIN; each of the first two
+    uploads one byte first, so that no timed upload also makes the user's blob folder."""
     tokens = {name: srv.login_as(name) for name in (PLAIN, LIMITED, ADMIN)}
     set_quota(srv, tokens, LIMITED, QUOTA)
     if srv.call_as(tokens[PLAIN], "GET", "/api/me")["user"]["storage"]["quota_bytes"] is not None:
         die(f"{PLAIN} has a quota: is --default-quota set?")
-    source = cached_random(dirs.cache, args.upload_mib)
-    for name in (PLAIN, LIMITED):  # each user's first upload also makes its blob folder
+    for name in (PLAIN, LIMITED):
         code, _, body = curl_time(["-H", f"Authorization: Token {tokens[name]}", "-X", "PUT",
                                    "-H", "Content-Type: application/octet-stream",
                                    "--data-binary", "x",
                                    f"{srv.url}/api/files?name=warm-up.txt"])
         if code != 201:
             die(f"warm-up upload as {name} answered {code}: {body[:300]}")
+    return tokens
+
+
+def compare_uploads(srv, args, tokens, source, work, rows, runs, where, with_dd):
+    """Upload rounds as PLAIN and LIMITED, with Content-Length then chunked: the rows of
+    their rates, ratio and server CPU. WHERE says what the data dir is on."""
     label = size_label(args.upload_bytes)
-    raw = open(os.path.join(dirs.raw, f"uploads-{srv.backend}.txt"), "w")
+    raw = open(os.path.join(args.raw_dir, f"uploads-{srv.backend}.txt"), "w")
     for chunked in (False, True):
         how = "chunked" if chunked else "raw PUT"
-        log(f"upload {label}, {how}: {args.runs} rounds of dd + one upload per user")
-        times = upload_rounds(srv, args, tokens, source, dirs.work, chunked)
+        log(f"upload {label}, {how}, {where}: {runs} rounds of "
+            f"{'dd + ' if with_dd else ''}one upload per user")
+        times = upload_rounds(srv, runs, tokens, source, work, chunked, with_dd)
         for key, secs in times.items():
             raw.write(f"{how} {key} times (s): {' '.join(f'{t:.3f}' for t in secs)}\n")
-        disk, plain, limited = (mbps(args.upload_bytes, times[k]) for k in ("dd", PLAIN, LIMITED))
+        plain, limited = (mbps(args.upload_bytes, times[k]) for k in (PLAIN, LIMITED))
         ratio = limited / plain
-        log(f"  dd {num(disk)} MB/s; no quota {num(plain)} MB/s, quota {num(limited)} MB/s, "
-            f"ratio {ratio:.3f}")
-        med = f"median of {args.runs}"
-        rows.append((f"disk alone (dd conv=fsync), {how} rounds ({med})",
-                     f"{num(disk)} MB/s", "(beside the uploads)", ""))
-        rows.append((f"upload {label} {how}, no quota ({med})", f"{num(plain)} MB/s", "", ""))
-        rows.append((f"upload {label} {how}, quota 100 GiB ({med})", f"{num(limited)} MB/s",
-                     "0.95-1.05x no quota", f"{verdict(0.95 <= ratio <= 1.05)} ({ratio:.3f}x)"))
-        # The server's own work per upload: not swayed by the disk, which swings by more
-        # than 5 % from one upload to the next on this VM.
+        log(f"  no quota {num(plain)} MB/s, quota {num(limited)} MB/s, ratio {ratio:.3f}")
+        med = f"median of {runs}"
+        if with_dd:
+            disk = mbps(args.upload_bytes, times["dd"])
+            log(f"  dd {num(disk)} MB/s")
+            rows.append((f"disk alone (dd conv=fsync), {how} rounds ({med})",
+                         f"{num(disk)} MB/s", "(beside the uploads)", ""))
+        rows.append((f"upload {label} {how}, {where}, no quota ({med})", f"{num(plain)} MB/s",
+                     "", ""))
+        rows.append((f"upload {label} {how}, {where}, quota 100 GiB ({med})",
+                     f"{num(limited)} MB/s", "0.95-1.05x no quota",
+                     f"{verdict(0.95 <= ratio <= 1.05)} ({ratio:.3f}x)"))
         cpu_plain = statistics.median(times[f"cpu {PLAIN}"])
         cpu_limited = statistics.median(times[f"cpu {LIMITED}"])
         cpu_ratio = cpu_limited / cpu_plain if cpu_plain else float("nan")
         log(f"  server CPU per upload: no quota {cpu_plain * 1000:.0f} ms, "
             f"quota {cpu_limited * 1000:.0f} ms, ratio {cpu_ratio:.3f}")
-        rows.append((f"server CPU per {label} upload {how}, no quota / quota",
+        rows.append((f"server CPU per {label} upload {how}, {where}, no quota / quota",
                      f"{cpu_plain * 1000:.0f} / {cpu_limited * 1000:.0f} ms",
                      "0.95-1.05x", f"{verdict(0.95 <= cpu_ratio <= 1.05)} ({cpu_ratio:.3f}x)"))
     raw.close()
+
+
+def quota_phase(srv, args, dirs, rows):
+    """Uploads as PLAIN and LIMITED on the disk, dd beside them; then the quota is live."""
+    tokens = quota_users(srv)
+    source = cached_random(dirs.cache, args.upload_mib)
+    compare_uploads(srv, args, tokens, source, dirs.work, rows, args.runs, "on disk",
+                    with_dd=True)
     cell, ok = quota_is_live(srv, tokens, dirs.work)
     log(f"  at a 1 MiB quota, 2 MiB uploads answered {cell}")
     rows.append(("the quota is live: 2 MiB at a 1 MiB quota", cell, "507 / 507, 0 stored",
                  "checked" if ok else "FAILED"))
+
+
+def memory_phase(args, dirs):
+    """The same comparison with the data dir and the source file on tmpfs (/dev/shm), on
+    SQLite: no disk in the way, so what is left is the server's work per byte, and with
+    and without a quota it must be the same. The rows, or a SKIPPED row."""
+    shm = "/dev/shm"
+    need = 3 * args.upload_bytes + (100 << 20)
+    if not os.path.isdir(shm):
+        return [("tmpfs uploads", f"SKIPPED: no {shm}", "", "")]
+    st = os.statvfs(shm)
+    if st.f_bavail * st.f_frsize < need:
+        return [("tmpfs uploads", f"SKIPPED: {shm} has less than {need >> 20} MiB free", "", "")]
+    work = tempfile.mkdtemp(prefix="mycloud-bench-trash.", dir=shm)
+    folders.at_cleanup(lambda: shutil.rmtree(work, ignore_errors=True))
+    source = os.path.join(work, "upload.bin")
+    shutil.copyfile(cached_random(dirs.cache, args.upload_mib), source)
+    rows = []
+    srv = Server(args, types.SimpleNamespace(work=work, raw=dirs.raw), "sqlite-tmpfs", None)
+    tokens = quota_users(srv)
+    compare_uploads(srv, args, tokens, source, work, rows, args.mem_runs, "tmpfs",
+                    with_dd=False)
+    srv.stop()
+    shutil.rmtree(work, ignore_errors=True)
+    return rows
 
 
 def run_backend(args, dirs, backend):
@@ -435,6 +486,8 @@ commands (URL = the server, TOKEN = a session from POST /api/auth/login, F = a f
                 alternating, {args.runs} each; each copy then DELETE'd and purged (DELETE URL/api/trash/files/ID), untimed
   chunked     the same with -H 'Transfer-Encoding: chunked' (no Content-Length)
   disk alone  sync; dd if=random-{args.upload_mib}M.bin of=WORK/dd-probe.bin bs=1M conv=fsync (wall time), before each pair
+  tmpfs       the upload and chunked rounds again ({args.mem_runs} each, no dd, no fsync cost) on a second SQLite
+                server whose data dir and source file are under /dev/shm
   quota live  quota_bytes {MIB} and a 2 MiB curl -T, with and without Content-Length: 507 expected
   memory      VmRSS from /proc/PID/status every 20 ms during DELETE /api/trash (bench/helper.py rss)
 """, flush=True)
@@ -462,7 +515,10 @@ def main():
         die(f"need about {need >> 20} MiB free under {dirs.work}, "
             f"have {st.f_bavail * st.f_frsize >> 20}")
     print_header(args, dirs)
+    args.raw_dir = dirs.raw
     sections = [(backend, run_backend(args, dirs, backend)) for backend in args.backends]
+    if "sqlite" in args.backends:
+        sections.append(("sqlite, data dir on tmpfs", memory_phase(args, dirs)))
     print_rows(sections)
     if args.quick:
         print(f"\nQUICK mode: {num(args.trash_n)} files, a {size_label(args.upload_bytes)} upload, "
