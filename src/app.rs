@@ -48,25 +48,39 @@ impl App {
     /// Starts an upload of a file's bytes into `owner`'s account: the one way in that every
     /// kind of upload takes, so that `--max-upload-size` and the account's quota hold for
     /// all. `declared` (a length the client announced) is held under the quota at once, so
-    /// an upload that cannot fit is refused before its bytes are read.
-    pub async fn start_file_upload(&self, owner: UserId, declared: Option<u64>) -> Result<Upload> {
-        let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
+    /// an upload that cannot fit is refused before its bytes are read. `limit` bounds
+    /// this upload below `--max-upload-size` (a file request's bytes left).
+    pub async fn start_file_upload(
+        &self,
+        owner: UserId,
+        declared: Option<u64>,
+        limit: Option<u64>,
+    ) -> Result<Upload> {
+        // Read together, no upload's commit in between: see `blobs/quota.rs`.
+        let (committed, storage) = {
+            let _reading = self.blobs.reservations().reading(owner).await;
+            let committed = self.blobs.reservations().committed(owner);
+            let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
+            (committed, storage)
+        };
         let allowance = match storage.quota_bytes {
             None => None,
             Some(quota) => {
                 let mut allowance =
                     self.blobs
                         .reservations()
-                        .allowance(owner, quota, storage.usage());
+                        .allowance(owner, quota, storage.usage(), committed);
                 if !allowance.hold(declared.unwrap_or(0)) {
                     return Err(Error::QuotaExceeded { quota });
                 }
                 Some(allowance)
             }
         };
-        self.blobs
-            .start_upload(self.config.max_upload_size, allowance)
-            .await
+        let limit = match (self.config.max_upload_size, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.blobs.start_upload(limit, allowance).await
     }
 
     /// Whether deleting moves to the trash (`--trash-retention` above zero) or deletes

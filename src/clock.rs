@@ -162,6 +162,80 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date: the inverse of `civil_from_days`.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = year - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Timestamp {
+    /// An RFC 3339 date-time with its offset (`2026-12-31T23:00:00Z`,
+    /// `2026-12-31T23:00:00.5+03:00`), to the millisecond; `None` for anything else,
+    /// impossible dates (February 30th) included.
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        let num = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = b.get(range)?;
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        };
+        let sep = |at: usize, options: &[u8]| b.get(at).is_some_and(|c| options.contains(c));
+        if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt ") && sep(13, b":") && sep(16, b":")) {
+            return None;
+        }
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in_month = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return None,
+        };
+        if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let mut at = 19;
+        let mut millis = 0;
+        if b.get(at) == Some(&b'.') {
+            let digits = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return None;
+            }
+            for (i, d) in b[at + 1..at + 1 + digits.min(3)].iter().enumerate() {
+                millis += u32::from(d - b'0') * 10u32.pow(2 - i as u32);
+            }
+            at += 1 + digits;
+        }
+        let offset_minutes: i64 = match b.get(at..)? {
+            b"Z" | b"z" => 0,
+            [sign @ (b'+' | b'-'), ..] if b.len() == at + 6 && sep(at + 3, b":") => {
+                let (h, m) = (num(at + 1..at + 3)?, num(at + 4..at + 6)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let minutes = i64::from(h * 60 + m);
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(i64::from(year), month, day);
+        let secs =
+            days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_minutes * 60;
+        Some(Timestamp(secs * 1000 + i64::from(millis)))
+    }
+}
+
 /// A timestamp is a JSON string, `rfc3339`, written without an intermediate `String`.
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -171,6 +245,49 @@ impl serde::Serialize for Timestamp {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rfc3339_parses_what_it_writes_and_offsets() {
+        for ms in [0, 1, 999, 86_399_999, 1_780_000_000_123, -1, -86_400_001] {
+            let t = Timestamp(ms);
+            assert_eq!(
+                Timestamp::parse_rfc3339(&t.rfc3339()),
+                Some(t),
+                "{}",
+                t.rfc3339()
+            );
+        }
+        let utc = Timestamp::parse_rfc3339("2026-12-31T21:00:00Z").expect("utc");
+        assert_eq!(
+            Timestamp::parse_rfc3339("2027-01-01T00:00:00+03:00"),
+            Some(utc)
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-12-31T20:30:00.0-00:30"),
+            Some(utc)
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("2024-02-29T00:00:00.12345Z").map(|t| t.millis() % 1000),
+            Some(123)
+        );
+        for bad in [
+            "",
+            "2026-12-31",
+            "2026-12-31T21:00:00",
+            "2026-02-30T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-31T24:00:00Z",
+            "2026-12-31T21:00:00.Z",
+            "2026-12-31T21:00:00+0300",
+            "2026-12-31T21:00:00Zjunk",
+            "２026-12-31T21:00:00Z",
+            "+2026-12-31T21:00:00Z",
+            "tomorrow",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
     use super::*;
 
     #[test]

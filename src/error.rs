@@ -34,6 +34,12 @@ pub enum Error {
     },
     /// The row exists but its bytes are gone from disk.
     Gone,
+    /// 410 for a share or file request that no longer takes visitors: `share_expired`,
+    /// `share_exhausted`, `request_expired`, `request_full`.
+    Closed(&'static str),
+    /// 401 for a visitor without a share's or request's password (`share_password_required`),
+    /// or with a wrong one (`wrong_password`).
+    PasswordRequired(&'static str),
     TooLarge(String),
     /// The request head is over `--max-header-size` or has more than `--max-headers`.
     HeadersTooLarge(String),
@@ -95,13 +101,15 @@ impl Error {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Unauthorized | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized | Error::InvalidCredentials | Error::PasswordRequired(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Invalid(_) | Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::Gone => StatusCode::GONE,
+            Error::Gone | Error::Closed(_) => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -144,6 +152,9 @@ impl Error {
                 "missing",
                 "the file's bytes are missing from the server's disk".into(),
             ),
+            Error::Closed(code) | Error::PasswordRequired(code) => {
+                (code, visitor_message(code).into())
+            }
             Error::TooLarge(message) => ("too_large", message.clone()),
             Error::HeadersTooLarge(message) => ("headers_too_large", message.clone()),
             Error::RequestTimeout => (
@@ -229,6 +240,18 @@ fn forbidden_message(code: &str) -> &'static str {
         "invalid_link" => "this link is not valid",
         "link_expired" => "this link has expired; ask for a new one",
         _ => "you are not allowed to do that",
+    }
+}
+
+fn visitor_message(code: &str) -> &'static str {
+    match code {
+        "share_expired" => "this link has expired",
+        "share_exhausted" => "this link has been downloaded as many times as it allows",
+        "request_expired" => "this upload link has expired",
+        "request_full" => "this upload link takes no more files",
+        "share_password_required" => "this link needs its password: POST it to the unlock address",
+        "wrong_password" => "wrong password",
+        _ => "this link takes no more visitors",
     }
 }
 

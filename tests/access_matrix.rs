@@ -69,6 +69,9 @@ struct World {
     server: Server,
     owner_id: String,
     share_path: String,
+    /// `/s/{token}` of a folder of the owner's and `/r/{token}` of a file request into it.
+    folder_share_path: String,
+    request_path: String,
     /// A user the admin routes act on without deleting.
     bystander_id: String,
     tokens: BTreeMap<Caller, String>,
@@ -129,6 +132,26 @@ impl World {
             .map(|(_, token)| format!("/s/{token}"))
             .expect("a /s/ url");
 
+        let folder = make_folder(&owner_client, "shared folder", None);
+        put_into(&owner_client, Some(&folder), "inside.txt", b"inside");
+        let folder_share_path = owner_client
+            .post(&format!("/api/folders/{}/share", id(&folder)))
+            .go()
+            .expect(200)
+            .json()["folder"]["share"]["url"]
+            .as_str()
+            .and_then(|url| url.split_once("/s/").map(|(_, t)| format!("/s/{t}")))
+            .expect("a folder share url");
+        let request_path = owner_client
+            .post(&format!("/api/folders/{}/requests", id(&folder)))
+            .json(&json!({}))
+            .go()
+            .expect(201)
+            .json()["request"]["url"]
+            .as_str()
+            .and_then(|url| url.split_once("/r/").map(|(_, t)| format!("/r/{t}")))
+            .expect("a request url");
+
         let usernames = BTreeMap::from([
             (Caller::Owner, "owner"),
             (Caller::OtherUser, "other"),
@@ -139,6 +162,8 @@ impl World {
             owner_id: id(&owner),
             bystander_id: id(&bystander),
             share_path,
+            folder_share_path,
+            request_path,
             tokens,
             usernames,
             counter: std::cell::Cell::new(0),
@@ -213,6 +238,38 @@ impl World {
             .go()
             .expect(204);
         folder
+    }
+
+    /// A new file of the owner's, shared: for the calls that change a share.
+    fn owner_shared_file(&self) -> String {
+        let file = self.owner_file();
+        self.owner()
+            .post(&format!("/api/files/{file}/share"))
+            .go()
+            .expect(200);
+        file
+    }
+
+    /// A new folder of the owner's, shared.
+    fn owner_shared_folder(&self) -> String {
+        let folder = self.owner_folder();
+        self.owner()
+            .post(&format!("/api/folders/{folder}/share"))
+            .go()
+            .expect(200);
+        folder
+    }
+
+    /// A new file request of the owner's, for a call to delete.
+    fn owner_request(&self) -> String {
+        let folder = self.owner_folder();
+        id(&self
+            .owner()
+            .post(&format!("/api/folders/{folder}/requests"))
+            .json(&json!({"label": "for the matrix"}))
+            .go()
+            .expect(201)
+            .json()["request"])
     }
 
     fn unique_name(&self, prefix: &str) -> String {
@@ -335,8 +392,75 @@ impl World {
                     .delete(&format!("/api/admin/users/{}", id(&doomed)))
                     .go()
             }
+            ("PATCH", "/api/files/{id}/share") => client
+                .patch(&format!("/api/files/{}/share", self.owner_shared_file()))
+                .json(&json!({"max_downloads": 5}))
+                .go(),
+            ("POST", "/api/folders/{id}/share") => client.post(&folder_path("/share")).go(),
+            ("PATCH", "/api/folders/{id}/share") => client
+                .patch(&format!(
+                    "/api/folders/{}/share",
+                    self.owner_shared_folder()
+                ))
+                .json(&json!({"max_downloads": 5}))
+                .go(),
+            ("DELETE", "/api/folders/{id}/share") => client
+                .delete(&format!(
+                    "/api/folders/{}/share",
+                    self.owner_shared_folder()
+                ))
+                .go(),
+            ("POST", "/api/folders/{id}/requests") => client
+                .post(&folder_path("/requests"))
+                .json(&json!({"label": "matrix"}))
+                .go(),
+            ("GET", "/api/shares" | "/api/requests" | "/api/admin/shares") => client.get(path).go(),
+            ("GET", "/api/qr") => client
+                .get("/api/qr?text=https%3A%2F%2Fexample.org%2Fs%2Fx")
+                .go(),
+            ("DELETE", "/api/requests/{id}") => client
+                .delete(&format!("/api/requests/{}", self.owner_request()))
+                .go(),
             ("GET", "/s/{token}") => client.get(&self.share_path).go(),
             ("HEAD", "/s/{token}") => client.head(&self.share_path).go(),
+            ("GET", "/s/{token}/download") => client
+                .get(&format!(
+                    "{}/download?path=inside.txt",
+                    self.folder_share_path
+                ))
+                .go(),
+            ("HEAD", "/s/{token}/download") => {
+                client.head(&format!("{}/download", self.share_path)).go()
+            }
+            ("GET", "/s/{token}/info") => {
+                client.get(&format!("{}/info", self.folder_share_path)).go()
+            }
+            ("POST", "/s/{token}/unlock") => client
+                .post(&format!("{}/unlock", self.share_path))
+                .json(&json!({"password": "none is set"}))
+                .go(),
+            ("GET", "/r/{token}") => client.get(&self.request_path).go(),
+            ("GET", "/r/{token}/info") => client.get(&format!("{}/info", self.request_path)).go(),
+            ("POST", "/r/{token}/unlock") => client
+                .post(&format!("{}/unlock", self.request_path))
+                .json(&json!({"password": "none is set"}))
+                .go(),
+            ("PUT", "/r/{token}/files") => client
+                .put(&format!(
+                    "{}/files?name={}.txt",
+                    self.request_path,
+                    self.unique_name("dropped")
+                ))
+                .body(b"dropped".to_vec())
+                .go(),
+            ("POST", "/r/{token}/files") => post_multipart(
+                &client,
+                &format!("{}/files", self.request_path),
+                &[Part::File {
+                    name: &format!("{}.txt", self.unique_name("posted")),
+                    bytes: b"posted",
+                }],
+            ),
             _ => {
                 panic!("tests/access_matrix.rs does not know how to call {method} {path}: teach it")
             }
@@ -429,4 +553,144 @@ fn every_operation_answers_every_caller_as_its_access_rule_says() {
 fn a_rule_the_matrix_does_not_know_fails_it() {
     let unknown = std::panic::catch_unwind(|| expected("owner-or-friend", Caller::Owner));
     assert!(unknown.is_err());
+}
+
+/// A visitor's call of a `share-token` operation on a password-protected link: the
+/// folder share at `share`, the file request at `request`, with `grant` (`?grant=…`)
+/// or without.
+fn visit(
+    client: &Client,
+    method: &str,
+    path: &str,
+    share: &str,
+    request: &str,
+    grant: &str,
+) -> Reply {
+    let with = |base: &str, rest: &str| {
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        if grant.is_empty() {
+            format!("{base}{rest}")
+        } else {
+            format!("{base}{rest}{sep}grant={grant}")
+        }
+    };
+    match (method, path) {
+        ("GET", "/s/{token}") => client.get(&with(share, "")).go(),
+        ("HEAD", "/s/{token}") => client.head(&with(share, "")).go(),
+        ("GET", "/s/{token}/download") => {
+            client.get(&with(share, "/download?path=inside.txt")).go()
+        }
+        ("HEAD", "/s/{token}/download") => client.head(&with(share, "/download")).go(),
+        ("GET", "/s/{token}/info") => client.get(&with(share, "/info")).go(),
+        ("GET", "/r/{token}") => client.get(&with(request, "")).go(),
+        ("GET", "/r/{token}/info") => client.get(&with(request, "/info")).go(),
+        ("PUT", "/r/{token}/files") => client
+            .put(&with(request, &format!("/files?name={}.txt", random_id())))
+            .body(b"dropped".to_vec())
+            .go(),
+        ("POST", "/r/{token}/files") => {
+            let name = format!("{}.txt", random_id());
+            post_multipart(
+                client,
+                &with(request, "/files"),
+                &[Part::File {
+                    name: &name,
+                    bytes: b"posted",
+                }],
+            )
+        }
+        _ => panic!("tests/access_matrix.rs does not know how to visit {method} {path}: teach it"),
+    }
+}
+
+both_backends!(password_links_answer_visitors_with_and_without_the_password);
+fn password_links_answer_visitors_with_and_without_the_password() {
+    let server = Server::start();
+    let (_, owner) = user(&server, "owner");
+    let (_, other) = user(&server, "other");
+    let folder = make_folder(&owner, "private", None);
+    put_into(&owner, Some(&folder), "inside.txt", b"inside");
+    let rules = json!({"password": "open sesame"});
+    let share_url = owner
+        .post(&format!("/api/folders/{}/share", id(&folder)))
+        .json(&rules)
+        .go()
+        .expect(200)
+        .json()["folder"]["share"]["url"]
+        .as_str()
+        .expect("share url")
+        .to_string();
+    let request_url = owner
+        .post(&format!("/api/folders/{}/requests", id(&folder)))
+        .json(&rules)
+        .go()
+        .expect(201)
+        .json()["request"]["url"]
+        .as_str()
+        .expect("request url")
+        .to_string();
+    let grant_of = |url: &str| {
+        let unlocked = server
+            .anon()
+            .post(&format!("{url}/unlock"))
+            .json(&rules)
+            .go()
+            .expect(200)
+            .json();
+        let url = unlocked["url"].as_str().expect("unlocked url");
+        url.split_once("?grant=").expect("a grant").1.to_string()
+    };
+    let (share_grant, request_grant) = (grant_of(&share_url), grant_of(&request_url));
+
+    let visitors = [
+        ("anonymous", server.anon()),
+        ("owner's token", owner),
+        ("another user's token", other),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, rule) in operations(&server) {
+        if rule != "share-token" {
+            continue;
+        }
+        for (who, client) in &visitors {
+            if path.ends_with("/unlock") {
+                let base = if path.starts_with("/s/") {
+                    &share_url
+                } else {
+                    &request_url
+                };
+                let bad = client
+                    .post(&format!("{base}/unlock"))
+                    .json(&json!({"password": "guess"}))
+                    .go();
+                let good = client.post(&format!("{base}/unlock")).json(&rules).go();
+                if bad.status != 401 || good.status != 200 {
+                    wrong.push(format!(
+                        "{method} {path} as {who}: wrong password {}, right password {}",
+                        bad.status, good.status
+                    ));
+                }
+                continue;
+            }
+            let grant = if path.starts_with("/s/") {
+                &share_grant
+            } else {
+                &request_grant
+            };
+            let without = visit(client, &method, &path, &share_url, &request_url, "");
+            let with = visit(client, &method, &path, &share_url, &request_url, grant);
+            let refused = without.status == 401
+                && (method == "HEAD"
+                    || without.json()["error"]["code"] == "share_password_required");
+            if !refused || !(200..300).contains(&with.status) {
+                wrong.push(format!(
+                    "{method} {path} as {who}: without the password {}, with it {} {}",
+                    without.status,
+                    with.status,
+                    String::from_utf8_lossy(&with.body[..with.body.len().min(200)])
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }

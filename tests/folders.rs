@@ -25,8 +25,10 @@ fn folder(client: &Client, name: &str, parent: Option<&Value>) -> Value {
             "name",
             "created_at",
             "updated_at",
+            "share",
         ],
     );
+    assert_share(&folder["share"]);
     folder
 }
 

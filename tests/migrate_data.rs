@@ -53,6 +53,29 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
         upload_multipart(&alice, "notes.md", b"# notes", Some("mine"));
         let shared = share_url_of(&alice, &kept);
         let share_path = shared.split_once("/s/").expect("share path").1.to_string();
+        // A folder share with rules, and a file request into that folder, one file in.
+        let folder = make_folder(&alice, "album", None);
+        let folder_share = alice
+            .post(&format!("/api/folders/{}/share", id(&folder)))
+            .json(&serde_json::json!({"max_downloads": 7, "password": "pw"}))
+            .go()
+            .expect(200)
+            .json()["folder"]["share"]
+            .clone();
+        let request = alice
+            .post(&format!("/api/folders/{}/requests", id(&folder)))
+            .json(&serde_json::json!({"label": "drop", "max_files": 9}))
+            .go()
+            .expect(201)
+            .json()["request"]
+            .clone();
+        let request_url = request["url"].as_str().expect("request url").to_string();
+        source
+            .anon()
+            .put(&format!("{request_url}/files?name=dropped.txt"))
+            .body(b"dropped".to_vec())
+            .go()
+            .expect(201);
         let users_before = root.get("/api/admin/users").go().expect(200).json();
         source.terminate();
         source
@@ -64,7 +87,8 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
         let (ok, stdout, stderr) = migrate(&source.data_dir, &sqlite_url, &target.url);
         assert!(ok, "migrate-data failed:\n{stdout}\n{stderr}");
         assert!(stdout.contains("2 users"), "{stdout}");
-        assert!(stdout.contains("2 files"), "{stdout}");
+        assert!(stdout.contains("3 files"), "{stdout}");
+        assert!(stdout.contains("1 file requests"), "{stdout}");
 
         // The same data dir on PostgreSQL: old token, bytes, share link, counts.
         let moved = with_backend(Backend::Sqlite, || {
@@ -86,6 +110,34 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
             .go()
             .expect(200);
         assert_eq!(public.body, b"quarterly numbers");
+        let folder_after = alice
+            .get(&format!("/api/folders/{}", id(&folder)))
+            .go()
+            .expect(200)
+            .json()["folder"]["share"]
+            .clone();
+        // The same but for the server's address in the links.
+        let without_host = |mut v: serde_json::Value| {
+            let url = v["url"].as_str().unwrap_or_default();
+            let path = url.splitn(4, '/').nth(3).unwrap_or_default().to_string();
+            v["url"] = path.into();
+            v
+        };
+        assert_eq!(
+            without_host(folder_after),
+            without_host(folder_share),
+            "the folder's share and its rules"
+        );
+        let requests = alice.get("/api/requests").go().expect(200).json()["requests"].clone();
+        let mut expected = request.clone();
+        expected["file_count"] = 1.into();
+        expected["bytes_received"] = 7.into();
+        assert_eq!(
+            requests
+                .as_array()
+                .map(|r| r.iter().cloned().map(without_host).collect::<Vec<_>>()),
+            Some(vec![without_host(expected)])
+        );
         let health = moved.anon().get("/api/health").go().expect(200).json();
         assert_eq!(health["database"], "postgres");
         let root = moved.client(&login(&moved, "root", PASSWORD));
@@ -107,6 +159,14 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
             rows
         };
         assert_eq!(figures(&users_after), figures(&users_before));
+        // The request goes on taking files on the new database.
+        let path = request_url.split_once("/r/").expect("request path").1;
+        moved
+            .anon()
+            .put(&format!("/r/{path}/files?name=after.txt"))
+            .body(b"after the move".to_vec())
+            .go()
+            .expect(201);
 
         // A target that already holds data is refused, and left as it was.
         let (ok, _, stderr) = migrate(&source.data_dir, &sqlite_url, &target.url);
@@ -120,7 +180,12 @@ fn sqlite_to_postgres_and_back_keeps_users_sessions_files_and_shares() {
         let back_url = format!("sqlite://{}", back_db.display());
         let (ok, stdout, stderr) = migrate(&source.data_dir, &target.url, &back_url);
         assert!(ok, "migrate-data back failed:\n{stdout}\n{stderr}");
-        for (table, count) in [("users", "2"), ("files", "2")] {
+        for (table, count) in [
+            ("users", "2"),
+            ("files", "4"),
+            ("folders", "1"),
+            ("file_requests", "1"),
+        ] {
             let got = sqlite_query(&back_db, &format!("SELECT count(*) FROM {table}"))
                 .expect("query the copy");
             assert_eq!(got, count, "{table}");

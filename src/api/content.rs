@@ -9,6 +9,7 @@ use hyper::header::{
     ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_RANGE, LAST_MODIFIED,
 };
 use hyper::{Method, StatusCode};
+use uuid::Uuid;
 
 use crate::api::files::file_for;
 use crate::api::parse_id;
@@ -20,7 +21,7 @@ use crate::http::disposition::{self, Disposition};
 use crate::http::range::{self, ByteRange};
 use crate::http::{self, Request, Response, empty, header_str, query};
 use crate::ids::FileId;
-use crate::store::FileRow;
+use crate::store::{FileRow, ItemKind};
 
 /// How precisely `last_downloaded_at` follows downloads (see `send`).
 const DOWNLOAD_TIME_RESOLUTION: Duration = Duration::from_secs(1);
@@ -43,8 +44,43 @@ pub async fn for_owner(app: &App, req: Request, id: &str) -> Result<Response> {
     send(app, &req, file, params.contains_key("inline")).await
 }
 
+/// A share whose download limit a response must pass: counted when the response starts
+/// at byte 0 (a whole file, or a range from its start), never for `HEAD`, a 304 or a
+/// resumed range, which carry no new download.
+pub struct Counted {
+    pub kind: ItemKind,
+    pub id: Uuid,
+    pub token: String,
+}
+
+impl Counted {
+    /// Counts one download, or refuses with 410 `share_exhausted` past the limit.
+    pub async fn count(self, app: &App) -> Result<()> {
+        if app
+            .store
+            .count_download(self.kind, self.id, self.token)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::Closed("share_exhausted"))
+        }
+    }
+}
+
 /// Sends the bytes of `file` as the request asks (HEAD, conditional, range, inline).
 pub async fn send(app: &App, req: &Request, file: FileRow, inline: bool) -> Result<Response> {
+    send_counted(app, req, file, inline, None).await
+}
+
+/// `send`, counting the response against a share's download limit when it starts at 0.
+pub async fn send_counted(
+    app: &App,
+    req: &Request,
+    file: FileRow,
+    inline: bool,
+    counted: Option<Counted>,
+) -> Result<Response> {
     // Marked by the reaper: answer as the list says, even if the bytes came back a moment
     // ago (the next pass, triggered by the watcher, clears the mark).
     if file.missing_since.is_some() {
@@ -77,6 +113,12 @@ pub async fn send(app: &App, req: &Request, file: FileRow, inline: bool) -> Resu
     };
 
     let is_head = req.method() == Method::HEAD;
+    if let Some(counted) = counted
+        && !is_head
+        && start == 0
+    {
+        counted.count(app).await?;
+    }
     // To the second: a file fetched again within a second of the recorded download keeps
     // that time. Otherwise a busy file (a shared link going round) would turn every
     // download into a write, each fsynced and all queued behind the database's one lock.

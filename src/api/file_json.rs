@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::clock::{RFC3339_MAX, Timestamp};
 use crate::http::{Response, json_bytes_response};
-use crate::store::FileRow;
+use crate::store::{FileRow, Share};
 
 /// `{"file": …}` with `status`: the answer of every endpoint that returns one file.
 pub fn file_response(status: StatusCode, file: &FileRow, base_url: &str) -> Response {
@@ -107,16 +107,52 @@ fn write_file(out: &mut Vec<u8>, file: &FileRow, base_url: &str) {
     write_str(out, &file.name);
     out.extend_from_slice(b",\"owner_id\":");
     write_id(out, file.owner_id.0);
+    out.extend_from_slice(b",\"share\":");
+    write_share(out, file.share.as_ref(), base_url);
     out.extend_from_slice(b",\"share_url\":");
-    match &file.share_token {
+    match &file.share {
         // The base URL may come from the request's Host header: escaped like any string.
-        Some(token) => write_str(out, &format!("{base_url}/s/{token}")),
+        Some(share) => write_str(out, &share_url(base_url, share)),
         None => out.extend_from_slice(b"null"),
     }
     // Writing to a Vec cannot fail.
     let _ = write!(out, ",\"size\":{}", file.size);
     out.extend_from_slice(b",\"uploaded_at\":");
     write_time(out, file.uploaded_at);
+    out.push(b'}');
+}
+
+/// The public address of a share.
+pub fn share_url(base_url: &str, share: &Share) -> String {
+    format!("{base_url}/s/{}", share.token)
+}
+
+/// The `share` object of DESIGN §12, or `null`.
+pub fn write_share(out: &mut Vec<u8>, share: Option<&Share>, base_url: &str) {
+    let Some(share) = share else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.extend_from_slice(b"{\"created_at\":");
+    write_time(out, share.created_at);
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, ",\"download_count\":{}", share.download_count);
+    out.extend_from_slice(b",\"expires_at\":");
+    write_opt_time(out, share.expires_at);
+    out.extend_from_slice(if share.password_hash.is_some() {
+        b",\"has_password\":true"
+    } else {
+        b",\"has_password\":false"
+    });
+    out.extend_from_slice(b",\"max_downloads\":");
+    match share.max_downloads {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"url\":");
+    write_str(out, &share_url(base_url, share));
     out.push(b'}');
 }
 
@@ -173,7 +209,15 @@ mod tests {
             "last_downloaded_at": file.last_downloaded_at.map(Timestamp::rfc3339),
             "name": file.name,
             "owner_id": file.owner_id.0.to_string(),
-            "share_url": file.share_token.as_ref().map(|t| format!("{base_url}/s/{t}")),
+            "share": file.share.as_ref().map(|s| json!({
+                "created_at": s.created_at.rfc3339(),
+                "download_count": s.download_count,
+                "expires_at": s.expires_at.map(Timestamp::rfc3339),
+                "has_password": s.password_hash.is_some(),
+                "max_downloads": s.max_downloads,
+                "url": format!("{base_url}/s/{}", s.token),
+            })),
+            "share_url": file.share.as_ref().map(|s| format!("{base_url}/s/{}", s.token)),
             "size": file.size,
             "uploaded_at": file.uploaded_at.rfc3339(),
         });
@@ -199,8 +243,18 @@ mod tests {
             last_downloaded_at: seed
                 .is_multiple_of(2)
                 .then_some(Timestamp(seed as i64 * 1_000)),
-            share_token: share.map(str::to_string),
-            shared_at: None,
+            share: share.map(|token| Share {
+                token: token.to_string(),
+                created_at: Timestamp(seed as i64 * 3_000),
+                expires_at: seed
+                    .is_multiple_of(5)
+                    .then_some(Timestamp(seed as i64 * 9_000)),
+                password_hash: seed
+                    .is_multiple_of(2)
+                    .then(|| "pbkdf2_sha256$1$x$y".to_string()),
+                max_downloads: seed.is_multiple_of(3).then_some(seed),
+                download_count: seed / 2,
+            }),
             missing_since: seed.is_multiple_of(3).then_some(Timestamp(5)),
             trash: None,
         }

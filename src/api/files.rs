@@ -56,10 +56,10 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
 
 /// Where an upload goes and what it does on a name clash: `folder_id` (none, or `root`:
 /// the root) and `on_conflict` from the query, checked before any byte is read.
-struct Placement {
-    owner: UserId,
-    folder: Option<FolderId>,
-    on_conflict: OnConflict,
+pub struct Placement {
+    pub owner: UserId,
+    pub folder: Option<FolderId>,
+    pub on_conflict: OnConflict,
 }
 
 async fn placement(app: &App, caller: &Caller, req: &Request) -> Result<Placement> {
@@ -107,7 +107,7 @@ pub fn declared_length(req: &Request) -> Option<u64> {
     header_str(req.headers(), hyper::header::CONTENT_LENGTH).and_then(|v| v.parse().ok())
 }
 
-fn check_declared_length(app: &App, req: &Request) -> Result<()> {
+pub fn check_declared_length(app: &App, req: &Request) -> Result<()> {
     match (app.config.max_upload_size, declared_length(req)) {
         (Some(limit), Some(n)) if n > limit => Err(too_large(limit)),
         _ => Ok(()),
@@ -152,7 +152,7 @@ pub async fn upload_raw(app: &App, caller: Caller, req: Request) -> Result<Respo
     let base = app.base_url(&req);
 
     let mut upload = app
-        .start_file_upload(placement.owner, declared_length(&req))
+        .start_file_upload(placement.owner, declared_length(&req), None)
         .await?;
     let mut body = req.into_body();
     while let Some(data) = next_data(&mut body).await? {
@@ -198,7 +198,9 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
         refuse_taken_name(app, &placement, &name).await?;
         let client_type = field.content_type().map(|m| m.to_string());
         // The body's length holds a little more than the file: a conservative claim.
-        let mut upload = app.start_file_upload(placement.owner, declared).await?;
+        let mut upload = app
+            .start_file_upload(placement.owner, declared, None)
+            .await?;
         while let Some(data) = field.chunk().await.map_err(multipart_error)? {
             upload.write(&data).await?;
         }
@@ -210,7 +212,7 @@ pub async fn upload_multipart(app: &App, caller: Caller, req: Request) -> Result
     store_upload(app, placement, name, comment, client_type, upload, &base).await
 }
 
-fn multipart_error(e: multer::Error) -> Error {
+pub fn multipart_error(e: multer::Error) -> Error {
     match e {
         multer::Error::UnknownField { field_name } => Error::invalid(
             field_name.as_deref().unwrap_or("(unnamed)"),
@@ -222,9 +224,7 @@ fn multipart_error(e: multer::Error) -> Error {
     }
 }
 
-/// Finishes an upload durably, then records it: fsync, rename, fsync the folder, and only
-/// then the row. If the row cannot be written the bytes go too; if it replaced a file's
-/// bytes, the old ones go after the commit. 201 for a new file, 200 for a replaced one.
+/// `save_upload`, answered: 201 with the new file, 200 with a replaced one.
 async fn store_upload(
     app: &App,
     placement: Placement,
@@ -234,6 +234,25 @@ async fn store_upload(
     upload: Upload,
     base: &str,
 ) -> Result<Response> {
+    Ok(
+        match save_upload(app, placement, name, comment, client_type, upload).await? {
+            Stored::New(file) => file_response(StatusCode::CREATED, &file, base),
+            Stored::Replaced { file, .. } => file_response(StatusCode::OK, &file, base),
+        },
+    )
+}
+
+/// Finishes an upload durably, then records it: fsync, rename, fsync the folder, and only
+/// then the row. If the row cannot be written the bytes go too; if it replaced a file's
+/// bytes, the old ones go after the commit.
+pub async fn save_upload(
+    app: &App,
+    placement: Placement,
+    name: FileName,
+    comment: String,
+    client_type: Option<String>,
+    upload: Upload,
+) -> Result<Stored> {
     let finished = upload.finish().await?;
     let owner = placement.owner;
     // A new file's blob is named by its id, as every file's was before replace existed.
@@ -252,8 +271,7 @@ async fn store_upload(
         comment,
         uploaded_at: Timestamp::now(),
         last_downloaded_at: None,
-        share_token: None,
-        shared_at: None,
+        share: None,
         missing_since: None,
         trash: None,
     };
@@ -271,14 +289,11 @@ async fn store_upload(
         }
     };
     crash_point("after_commit");
-    drop(held);
-    Ok(match stored {
-        Stored::New(file) => file_response(StatusCode::CREATED, &file, base),
-        Stored::Replaced { file, old_blob } => {
-            app.blobs.remove_file(owner, old_blob).await;
-            file_response(StatusCode::OK, &file, base)
-        }
-    })
+    held.landed();
+    if let Stored::Replaced { old_blob, .. } = &stored {
+        app.blobs.remove_file(owner, *old_blob).await;
+    }
+    Ok(stored)
 }
 
 /// The type by the name's extension; else the client's, if it looks like a media type.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::api::cursor::{self, Scope};
 use crate::api::file_json::{write_files, write_opt_str};
+use crate::api::shares::{ShareJson, share_json};
 use crate::api::{owner_for, parse_id};
 use crate::app::App;
 use crate::auth::Caller;
@@ -34,9 +35,11 @@ pub struct FolderJson<'a> {
     name: &'a str,
     created_at: String,
     updated_at: String,
+    share: Option<ShareJson>,
 }
 
-pub fn folder_json(f: &FolderRow) -> FolderJson<'_> {
+/// The `folder` JSON; `base_url` makes its share's address.
+pub fn folder_json<'a>(f: &'a FolderRow, base_url: &str) -> FolderJson<'a> {
     FolderJson {
         id: f.id.to_string(),
         owner_id: f.owner_id.to_string(),
@@ -44,6 +47,7 @@ pub fn folder_json(f: &FolderRow) -> FolderJson<'_> {
         name: &f.name,
         created_at: f.created_at.rfc3339(),
         updated_at: f.updated_at.rfc3339(),
+        share: f.share.as_ref().map(|s| share_json(s, base_url)),
     }
 }
 
@@ -117,6 +121,7 @@ fn gone_as(field: &'static str) -> impl Fn(Error) -> Error {
 /// `POST /api/folders[?user=]`: `{name, parent_id?}` → 201 `{folder}`.
 pub async fn create(app: &App, caller: Caller, req: Request) -> Result<Response> {
     let owner = owner_for(app, &caller, &req).await?;
+    let base = app.base_url(&req);
     let mut body = read_object(req.into_body()).await?;
     let name = body.str("name")?;
     let parent = body.opt_str("parent_id")?;
@@ -130,22 +135,23 @@ pub async fn create(app: &App, caller: Caller, req: Request) -> Result<Response>
         .map_err(gone_as("parent_id"))?;
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({ "folder": folder_json(&folder) }),
+        &json!({ "folder": folder_json(&folder, &base) }),
     ))
 }
 
 /// `GET /api/folders/{id}`: `{folder, path}`.
-pub async fn get(app: &App, caller: Caller, id: &str) -> Result<Response> {
+pub async fn get(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
     let folder = folder_for(app, &caller, id).await?;
     let path = app.store.folder_path(folder.id).await?;
     Ok(ok_json(
-        json!({ "folder": folder_json(&folder), "path": path_json(&path) }),
+        json!({ "folder": folder_json(&folder, &app.base_url(&req)), "path": path_json(&path) }),
     ))
 }
 
 /// `PATCH /api/folders/{id}`: `{name?, parent_id?}`; `parent_id: null` moves to the root.
 pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<Response> {
     let folder = folder_for(app, &caller, id).await?;
+    let base = app.base_url(&req);
     let mut body = read_object(req.into_body()).await?;
     let name = body.opt_str("name")?;
     let parent = body.nullable_str("parent_id")?;
@@ -168,7 +174,7 @@ pub async fn patch(app: &App, caller: Caller, req: Request, id: &str) -> Result<
             Error::NotFound => Error::NotFound,
             other => other,
         })?;
-    Ok(ok_json(json!({ "folder": folder_json(&folder) })))
+    Ok(ok_json(json!({ "folder": folder_json(&folder, &base) })))
 }
 
 /// `DELETE /api/folders/{id}`: the folder and everything below it, to the trash; with
@@ -276,9 +282,9 @@ pub async fn contents(app: &App, caller: Caller, req: Request, id: &str) -> Resu
     let base = app.base_url(&req);
     let mut out = Vec::new();
     let head = json!({
-        "folder": folder.as_ref().map(folder_json),
+        "folder": folder.as_ref().map(|f| folder_json(f, &base)),
         "path": path_json(&path),
-        "folders": listed.folders.iter().map(folder_json).collect::<Vec<_>>(),
+        "folders": listed.folders.iter().map(|f| folder_json(f, &base)).collect::<Vec<_>>(),
     });
     serialize_into(&mut out, &head)?;
     out.pop();

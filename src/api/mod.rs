@@ -12,9 +12,13 @@ pub mod files;
 pub mod folders;
 pub mod me;
 pub mod openapi;
+pub mod qr;
+pub mod requests;
 pub mod search;
+pub mod shared;
 pub mod shares;
 pub mod trash;
+pub mod visitor;
 pub mod zip;
 
 use serde::{Serialize, Serializer};

@@ -50,11 +50,12 @@ pub async fn search(app: &App, caller: Caller, req: Request) -> Result<Response>
         .next
         .as_ref()
         .map(|after| cursor::encode(&app.signer, &scope, after));
+    let base = app.base_url(&req);
     let folders: Vec<_> = hits
         .folders
         .iter()
         .map(|(folder, path)| {
-            let mut value = json!(folder_json(folder));
+            let mut value = json!(folder_json(folder, &base));
             value["path"] = json!(path_json(path));
             value
         })
@@ -64,7 +65,6 @@ pub async fn search(app: &App, caller: Caller, req: Request) -> Result<Response>
     out.pop();
     out.extend_from_slice(b",\"files\":");
     let files: Vec<_> = hits.files.iter().map(|(file, _)| file.clone()).collect();
-    let base = app.base_url(&req);
     let mut failed = None;
     write_files(&mut out, &files, &base, |i| {
         let mut member = b"\"path\":".to_vec();

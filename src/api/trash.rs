@@ -110,9 +110,10 @@ pub async fn restore(
     let restored = app.store.restore(kind, item.id, Timestamp::now()).await?;
     Ok(match restored {
         Restored::File(file) => file_response(StatusCode::OK, &file, &app.base_url(&req)),
-        Restored::Folder(folder) => {
-            json_response(StatusCode::OK, &json!({ "folder": folder_json(&folder) }))
-        }
+        Restored::Folder(folder) => json_response(
+            StatusCode::OK,
+            &json!({ "folder": folder_json(&folder, &app.base_url(&req)) }),
+        ),
     })
 }
 

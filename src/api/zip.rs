@@ -77,6 +77,16 @@ async fn target(app: &App, req: &Request, id: &str) -> Result<(UserId, Option<Fo
 /// `GET /api/folders/{id|root}/zip`, with a token or a link from `POST …/link`.
 pub async fn download(app: &App, req: Request, id: &str) -> Result<Response> {
     let (owner, folder, name) = target(app, &req, id).await?;
+    respond(app, owner, folder, &name).await
+}
+
+/// The zip of `folder` (`None`: the whole account) of `owner`, named after `name`.
+pub async fn respond(
+    app: &App,
+    owner: UserId,
+    folder: Option<FolderId>,
+    name: &str,
+) -> Result<Response> {
     let entries = app.store.subtree(owner, folder).await?;
     let name = if name.is_empty() {
         "files.zip".to_string()

@@ -172,6 +172,11 @@ pub struct Limits {
     pub login_per_ip: Backoff,
     pub login_per_user: Backoff,
     pub share_per_ip: Buckets,
+    /// Wrong passwords for shares and file requests, by client IP and by link.
+    pub unlock_per_ip: Buckets,
+    pub unlock_per_link: Buckets,
+    /// Files dropped through file requests, by client IP (every upload counts).
+    pub drops_per_ip: Buckets,
     pub registrations_per_ip: Buckets,
 }
 
@@ -182,6 +187,12 @@ impl Limits {
             login_per_ip: Backoff::new(limits.login_free_failures_per_ip, limits.login_backoff),
             login_per_user: Backoff::new(limits.login_free_failures_per_user, limits.login_backoff),
             share_per_ip: Buckets::new(20, Duration::from_secs(1)),
+            // Ten guesses, then one every 10 s from one address (360 an hour); a link
+            // guessed at from many addresses still gets one try every 5 s (720 an hour).
+            unlock_per_ip: Buckets::new(10, Duration::from_secs(10)),
+            unlock_per_link: Buckets::new(20, Duration::from_secs(5)),
+            // A folder of photos at once, then one file a second.
+            drops_per_ip: Buckets::new(200, Duration::from_secs(1)),
             // All at once, then one back every hour / n: at most n in any hour, 2n in
             // the first.
             registrations_per_ip: Buckets::new(per_hour, Duration::from_secs(3600) / per_hour),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedRwLockReadGuard, mpsc};
 
 use crate::blobs::chunks::ChunkBuffers;
 use crate::crash_hook::crash_point;
@@ -181,7 +181,14 @@ impl Blobs {
         let target = self.file_path(owner, blob);
         let allowance = upload.allowance.take();
         self.commit(upload, target).await?;
-        Ok(Held(allowance))
+        let committing = match &allowance {
+            Some(allowance) => Some(allowance.committing().await),
+            None => None,
+        };
+        Ok(Held {
+            allowance,
+            _committing: committing,
+        })
     }
 
     pub async fn commit_avatar(&self, upload: Finished, owner: UserId, name: &str) -> Result<()> {
@@ -379,9 +386,23 @@ pub struct Finished {
 }
 
 /// A committed blob's hold under its account's quota: keep it until the blob's row is
-/// committed, so that no other upload takes the room meanwhile; dropping it lets go.
-#[must_use = "drop it after the row is committed"]
-pub struct Held(#[allow(dead_code)] Option<Allowance>);
+/// committed, so that no other upload takes the room meanwhile. Then `landed`; dropping
+/// it instead (the row was not written) gives the room back. It keeps uploads that start
+/// meanwhile from reading the account's usage until then (see `quota.rs`).
+#[must_use = "call `landed` once the row is committed"]
+pub struct Held {
+    allowance: Option<Allowance>,
+    _committing: Option<OwnedRwLockReadGuard<()>>,
+}
+
+impl Held {
+    /// The blob's row is committed: its bytes now count in the database's usage.
+    pub fn landed(mut self) {
+        if let Some(allowance) = &mut self.allowance {
+            allowance.landed();
+        }
+    }
+}
 
 impl Upload {
     pub async fn write(&mut self, data: &[u8]) -> Result<()> {
@@ -448,6 +469,11 @@ impl Upload {
     }
 
     /// Writes what is left, fsyncs, and hands over the temp file.
+    /// The bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     pub async fn finish(mut self) -> Result<Finished> {
         self.flush().await?;
         self.writer_result().await?;

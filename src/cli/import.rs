@@ -253,7 +253,10 @@ impl Import<'_> {
             Err(e) => return Ok(Outcome::Failed(e.to_string())),
         };
         // The account's quota holds for an import too (the same way in as an upload).
-        let mut upload = match app.start_file_upload(self.owner, Some(file.size)).await {
+        let mut upload = match app
+            .start_file_upload(self.owner, Some(file.size), None)
+            .await
+        {
             Ok(upload) => upload,
             Err(e @ Error::QuotaExceeded { .. }) => return Ok(Outcome::Skipped(e.detail())),
             Err(e) => return Err(e),
@@ -279,7 +282,7 @@ impl Import<'_> {
         let blob = BlobId::from(id);
         let size = finished.size;
         // Held until the row is written, like an upload's.
-        let _held = app.blobs.commit_file(finished, self.owner, blob).await?;
+        let held = app.blobs.commit_file(finished, self.owner, blob).await?;
         let row = FileRow {
             id,
             owner_id: self.owner,
@@ -291,12 +294,15 @@ impl Import<'_> {
             comment: String::new(),
             uploaded_at: Timestamp::now(),
             last_downloaded_at: None,
-            share_token: None,
-            shared_at: None,
+            share: None,
             missing_since: None,
             trash: None,
         };
-        match app.store.store_file(row, self.on_conflict).await {
+        let stored = app.store.store_file(row, self.on_conflict).await;
+        if stored.is_ok() {
+            held.landed();
+        }
+        match stored {
             Ok(Stored::New(row)) if row.name != name => Ok(Outcome::Renamed(size, row.name)),
             Ok(Stored::New(_)) => Ok(Outcome::New(size)),
             Ok(Stored::Replaced { old_blob, .. }) => {

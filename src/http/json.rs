@@ -25,17 +25,40 @@ pub async fn read_object(body: RequestBody) -> Result<Fields> {
         }
         Err(_) => return Err(Error::bad_request("the request body could not be read")),
     };
-    if depth(&bytes) > limits.max_depth {
+    parse_object(&bytes, limits.max_depth)
+}
+
+fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Fields> {
+    if depth(bytes) > max_depth {
         return Err(invalid_json(&format!(
-            "the body nests arrays and objects deeper than {} levels",
-            limits.max_depth
+            "the body nests arrays and objects deeper than {max_depth} levels"
         )));
     }
-    match serde_json::from_slice::<Value>(&bytes) {
+    match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(Fields(map)),
         Ok(_) => Err(invalid_json("the body must be a JSON object")),
         Err(e) => Err(invalid_json(&format!("the body is not valid JSON: {e}"))),
     }
+}
+
+/// As `read_object`, but an empty body (or one of only whitespace) is `{}`: for a POST
+/// whose body is optional.
+pub async fn read_optional_object(body: RequestBody) -> Result<Fields> {
+    let limits = body.json_limits();
+    let bytes = match Limited::new(body, limits.max_size).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(Error::TooLarge(format!(
+                "JSON bodies are limited to {} KiB",
+                limits.max_size / 1024
+            )));
+        }
+        Err(_) => return Err(Error::bad_request("the request body could not be read")),
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fields(Map::new()));
+    }
+    parse_object(&bytes, limits.max_depth)
 }
 
 /// The deepest nesting of `[` and `{` outside strings, found in one pass before parsing
@@ -115,6 +138,23 @@ impl Fields {
             Some(_) => Err(Error::invalid(
                 name,
                 "must be a whole number of bytes, or null",
+            )),
+        }
+    }
+
+    /// A count of 1 or more that may be set to null on purpose (no limit): `None` when
+    /// absent, `Some(None)` for `null`.
+    pub fn nullable_count(&mut self, name: &str) -> Result<Option<Option<u64>>> {
+        match self.0.remove(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(n) if n >= 1 && n <= i64::MAX as u64 => Ok(Some(Some(n))),
+                _ => Err(Error::invalid(name, "must be a whole number, 1 or more")),
+            },
+            Some(_) => Err(Error::invalid(
+                name,
+                "must be a whole number, 1 or more, or null",
             )),
         }
     }

@@ -87,6 +87,30 @@ pub fn serve(req: &Request) -> Response {
     response
 }
 
+/// The app's page with `status`: what a browser gets at a share or file request link,
+/// the status telling what the link answers (200, 401 for a password, 404, 410).
+pub fn app_page(req: &Request, status: StatusCode) -> Response {
+    let Some(file) = Assets::get("index.html") else {
+        return missing_index();
+    };
+    let mut response = hyper::Response::new(full(Bytes::from(file.data.into_owned())));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    if req.method() == hyper::Method::HEAD {
+        *response.body_mut() = empty();
+    }
+    response
+}
+
 fn last_segment_has_extension(path: &str) -> bool {
     path.rsplit('/')
         .next()

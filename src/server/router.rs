@@ -13,7 +13,8 @@ use hyper::Method;
 use serde_json::json;
 
 use crate::api::{
-    admin, auth, content, files, folders, me, openapi, parse_id, search, shares, trash, zip,
+    admin, auth, content, files, folders, me, openapi, parse_id, qr, requests, search, shared,
+    shares, trash, visitor, zip,
 };
 use crate::app::App;
 use crate::auth::Caller;
@@ -110,6 +111,14 @@ enum OpenHandler {
     Login,
     FileContent,
     SharedContent,
+    SharedDownload,
+    SharedInfo,
+    SharedUnlock,
+    RequestPage,
+    RequestInfo,
+    RequestUnlock,
+    RequestPut,
+    RequestPost,
     FolderZip,
 }
 
@@ -130,7 +139,17 @@ enum CallerHandler {
     DeleteFile,
     Link,
     Share,
+    PatchShare,
     Unshare,
+    ShareFolder,
+    PatchFolderShare,
+    UnshareFolder,
+    ListShares,
+    ListAllShares,
+    Qr,
+    CreateRequest,
+    ListRequests,
+    DeleteRequest,
     CreateFolder,
     GetFolder,
     PatchFolder,
@@ -248,9 +267,10 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/api/files/{id}/share",
-        allow: "POST, DELETE",
+        allow: "POST, PATCH, DELETE",
         operations: &[
             op("POST", A::OwnerOrAdmin, WithCaller(C::Share)),
+            op("PATCH", A::OwnerOrAdmin, WithCaller(C::PatchShare)),
             op("DELETE", A::OwnerOrAdmin, WithCaller(C::Unshare)),
         ],
     },
@@ -277,6 +297,40 @@ pub const ROUTES: &[Route] = &[
         path: "/api/folders/{id}/zip",
         allow: "GET",
         operations: &[op("GET", A::SignedLinkOrOwner, Open(O::FolderZip))],
+    },
+    Route {
+        path: "/api/folders/{id}/share",
+        allow: "POST, PATCH, DELETE",
+        operations: &[
+            op("POST", A::OwnerOrAdmin, WithCaller(C::ShareFolder)),
+            op("PATCH", A::OwnerOrAdmin, WithCaller(C::PatchFolderShare)),
+            op("DELETE", A::OwnerOrAdmin, WithCaller(C::UnshareFolder)),
+        ],
+    },
+    Route {
+        path: "/api/folders/{id}/requests",
+        allow: "POST",
+        operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::CreateRequest))],
+    },
+    Route {
+        path: "/api/shares",
+        allow: "GET",
+        operations: &[op("GET", A::User, WithCaller(C::ListShares))],
+    },
+    Route {
+        path: "/api/qr",
+        allow: "GET",
+        operations: &[op("GET", A::User, WithCaller(C::Qr))],
+    },
+    Route {
+        path: "/api/requests",
+        allow: "GET",
+        operations: &[op("GET", A::User, WithCaller(C::ListRequests))],
+    },
+    Route {
+        path: "/api/requests/{id}",
+        allow: "DELETE",
+        operations: &[op("DELETE", A::OwnerOrAdmin, WithCaller(C::DeleteRequest))],
     },
     Route {
         path: "/api/folders/{id}/link",
@@ -322,6 +376,11 @@ pub const ROUTES: &[Route] = &[
         operations: &[op("GET", A::Admin, WithCaller(C::ListUsers))],
     },
     Route {
+        path: "/api/admin/shares",
+        allow: "GET",
+        operations: &[op("GET", A::Admin, WithCaller(C::ListAllShares))],
+    },
+    Route {
         path: "/api/admin/users/{id}",
         allow: "PATCH, DELETE",
         operations: &[
@@ -335,6 +394,47 @@ pub const ROUTES: &[Route] = &[
         operations: &[
             op("GET", A::ShareToken, Open(O::SharedContent)),
             op("HEAD", A::ShareToken, Open(O::SharedContent)),
+        ],
+    },
+    Route {
+        path: "/s/{token}/download",
+        allow: "GET, HEAD",
+        operations: &[
+            op("GET", A::ShareToken, Open(O::SharedDownload)),
+            op("HEAD", A::ShareToken, Open(O::SharedDownload)),
+        ],
+    },
+    Route {
+        path: "/s/{token}/info",
+        allow: "GET",
+        operations: &[op("GET", A::ShareToken, Open(O::SharedInfo))],
+    },
+    Route {
+        path: "/s/{token}/unlock",
+        allow: "POST",
+        operations: &[op("POST", A::ShareToken, Open(O::SharedUnlock))],
+    },
+    Route {
+        path: "/r/{token}",
+        allow: "GET",
+        operations: &[op("GET", A::ShareToken, Open(O::RequestPage))],
+    },
+    Route {
+        path: "/r/{token}/info",
+        allow: "GET",
+        operations: &[op("GET", A::ShareToken, Open(O::RequestInfo))],
+    },
+    Route {
+        path: "/r/{token}/unlock",
+        allow: "POST",
+        operations: &[op("POST", A::ShareToken, Open(O::RequestUnlock))],
+    },
+    Route {
+        path: "/r/{token}/files",
+        allow: "POST, PUT",
+        operations: &[
+            op("POST", A::ShareToken, Open(O::RequestPost)),
+            op("PUT", A::ShareToken, Open(O::RequestPut)),
         ],
     },
 ];
@@ -417,7 +517,27 @@ fn open<'a>(app: &'a App, req: Request, handler: OpenHandler, param: &'a str) ->
         O::Register => Box::pin(auth::register(app, req)),
         O::Login => Box::pin(auth::login(app, req)),
         O::FileContent => Box::pin(content::for_owner(app, req, param)),
-        O::SharedContent => Box::pin(shares::public(app, req, param)),
+        O::SharedContent => Box::pin(async move {
+            if visitor::wants_page(&req) {
+                let status = shared::page_status(app, &req, param).await;
+                return Ok(assets::app_page(&req, status));
+            }
+            shared::download(app, req, param).await
+        }),
+        O::SharedDownload => Box::pin(shared::download(app, req, param)),
+        O::SharedInfo => Box::pin(shared::info(app, req, param)),
+        O::SharedUnlock => Box::pin(shared::unlock(app, req, param)),
+        O::RequestPage => Box::pin(async move {
+            if visitor::wants_page(&req) {
+                let status = requests::page_status(app, &req, param).await;
+                return Ok(assets::app_page(&req, status));
+            }
+            requests::info(app, req, param).await
+        }),
+        O::RequestInfo => Box::pin(requests::info(app, req, param)),
+        O::RequestUnlock => Box::pin(requests::unlock(app, req, param)),
+        O::RequestPut => Box::pin(requests::put(app, req, param)),
+        O::RequestPost => Box::pin(requests::post(app, req, param)),
         O::FolderZip => Box::pin(zip::download(app, req, param)),
     }
 }
@@ -444,10 +564,20 @@ fn with_caller<'a>(
         C::PatchFile => Box::pin(files::patch(app, caller, req, id)),
         C::DeleteFile => Box::pin(files::delete(app, caller, id)),
         C::Link => Box::pin(files::link(app, caller, req, id)),
-        C::Share => Box::pin(shares::share(app, caller, req, id)),
-        C::Unshare => Box::pin(shares::unshare(app, caller, id)),
+        C::Share => Box::pin(shares::share(app, caller, req, ItemKind::File, id)),
+        C::PatchShare => Box::pin(shares::update(app, caller, req, ItemKind::File, id)),
+        C::Unshare => Box::pin(shares::unshare(app, caller, ItemKind::File, id)),
+        C::ShareFolder => Box::pin(shares::share(app, caller, req, ItemKind::Folder, id)),
+        C::PatchFolderShare => Box::pin(shares::update(app, caller, req, ItemKind::Folder, id)),
+        C::UnshareFolder => Box::pin(shares::unshare(app, caller, ItemKind::Folder, id)),
+        C::ListShares => Box::pin(shares::list(app, caller, req)),
+        C::ListAllShares => Box::pin(shares::list_all(app, caller, req)),
+        C::Qr => Box::pin(std::future::ready(qr::svg(&req))),
+        C::CreateRequest => Box::pin(requests::create(app, caller, req, id)),
+        C::ListRequests => Box::pin(requests::list(app, caller, req)),
+        C::DeleteRequest => Box::pin(requests::delete(app, caller, id)),
         C::CreateFolder => Box::pin(folders::create(app, caller, req)),
-        C::GetFolder => Box::pin(folders::get(app, caller, id)),
+        C::GetFolder => Box::pin(folders::get(app, caller, req, id)),
         C::PatchFolder => Box::pin(folders::patch(app, caller, req, id)),
         C::DeleteFolder => Box::pin(folders::delete(app, caller, id)),
         C::FolderContents => Box::pin(folders::contents(app, caller, req, id)),

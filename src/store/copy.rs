@@ -1,7 +1,7 @@
 //! Rows in transit for `mycloud migrate-data`: what one dialect's export sends to the
 //! other's import, and the rules both sides share (an empty target, matching tallies).
 
-use super::{FileRow, FolderRow, User};
+use super::{FileRequest, FileRow, FolderRow, User};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{TokenHash, UserId};
@@ -24,12 +24,13 @@ pub struct SessionRecord {
 }
 
 /// Rows on their way from one database to another: all users, then all sessions, then
-/// all folders (each after its parent), then all files, then `End`.
+/// all folders (each after its parent), then all files, then all file requests, then `End`.
 pub enum Batch {
     Users(Vec<UserRecord>),
     Sessions(Vec<SessionRecord>),
     Folders(Vec<FolderRow>),
     Files(Vec<FileRow>),
+    Requests(Vec<FileRequest>),
     /// The export is complete and sent this many rows; anything else is an aborted copy.
     End(Counts),
 }
@@ -44,6 +45,7 @@ pub struct Counts {
     pub sessions: u64,
     pub folders: u64,
     pub files: u64,
+    pub requests: u64,
 }
 
 impl Counts {
@@ -58,6 +60,7 @@ impl Counts {
             Batch::Sessions(rows) => self.sessions += rows.len() as u64,
             Batch::Folders(rows) => self.folders += rows.len() as u64,
             Batch::Files(rows) => self.files += rows.len() as u64,
+            Batch::Requests(rows) => self.requests += rows.len() as u64,
             Batch::End(_) => {}
         }
     }
@@ -67,8 +70,8 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} sessions, {} folders, {} files",
-            self.users, self.sessions, self.folders, self.files
+            "{} users, {} sessions, {} folders, {} files, {} file requests",
+            self.users, self.sessions, self.folders, self.files, self.requests
         )
     }
 }

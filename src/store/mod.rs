@@ -5,6 +5,7 @@
 
 mod copy;
 mod postgres;
+mod shares;
 mod sqlite;
 mod sqlite_workers;
 mod trash;
@@ -14,6 +15,7 @@ use tokio::sync::mpsc;
 
 use copy::Batch;
 pub use copy::Counts;
+pub use shares::{FileRequest, Share, ShareRules, Shared};
 pub use sqlite::backup as backup_sqlite;
 pub use trash::{ItemKind, Restored, TrashItem};
 pub use tree::{
@@ -30,7 +32,7 @@ use crate::config::DatabaseUrl;
 /// heap, and the regex engine's code paged in: 1.4 MiB of a 10.8 MiB idle RSS). Any
 /// other version, or none, goes through the runner as always. A test holds this equal to
 /// the newest file in the migration folders.
-const LATEST_MIGRATION: i32 = 8;
+const LATEST_MIGRATION: i32 = 9;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
@@ -113,8 +115,8 @@ pub struct FileRow {
     pub comment: String,
     pub uploaded_at: Timestamp,
     pub last_downloaded_at: Option<Timestamp>,
-    pub share_token: Option<String>,
-    pub shared_at: Option<Timestamp>,
+    /// Its public link and the link's rules, while it is shared.
+    pub share: Option<Share>,
     /// When the reaper found the bytes gone; `None` while they are on disk.
     pub missing_since: Option<Timestamp>,
     /// `Some` while the file is in the trash.
@@ -383,33 +385,6 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.mark_downloaded(id, now).await,
             Backend::Postgres(db) => db.mark_downloaded(id, now).await,
-        }
-    }
-
-    /// Gives the file `token` unless it already has one (idempotent); returns the row.
-    pub async fn share_file(
-        &self,
-        id: FileId,
-        token: String,
-        now: Timestamp,
-    ) -> Result<Option<FileRow>> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.share_file(id, token, now).await,
-            Backend::Postgres(db) => db.share_file(id, token, now).await,
-        }
-    }
-
-    pub async fn unshare_file(&self, id: FileId) -> Result<()> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.unshare_file(id).await,
-            Backend::Postgres(db) => db.unshare_file(id).await,
-        }
-    }
-
-    pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.file_by_share_token(token).await,
-            Backend::Postgres(db) => db.file_by_share_token(token).await,
         }
     }
 

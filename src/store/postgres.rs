@@ -20,13 +20,14 @@ use super::copy::{
 };
 use super::{
     BlobRef, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges, References,
-    SessionUser, Storage, User, UserWithStorage, fold, last_admin,
+    SessionUser, Share, Storage, User, UserWithStorage, fold, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
 mod connection;
+mod shares;
 mod trash;
 mod tree;
 
@@ -38,18 +39,21 @@ mod embedded {
 
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
+/// Ends with the six share columns (`share_token` … `share_downloads`), read by `share_at`.
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id, trashed_at, \
-     trash_root";
+     last_downloaded_at, missing_since, folder_id, blob_id, trashed_at, trash_root, \
+     share_token, shared_at, share_expires_at, share_password, share_max_downloads, \
+     share_downloads";
 const INSERT_USER: &str = "INSERT INTO users (id, username, full_name, email, password_hash, \
      is_admin, avatar, created_at, last_login_at, quota_bytes) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (token_hash, user_id, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_FILE: &str = "INSERT INTO files (id, owner_id, original_name, size, content_type, \
-     comment, uploaded_at, last_downloaded_at, share_token, shared_at, missing_since, folder_id, \
-     blob_id, trashed_at, trash_root, name_fold, comment_fold) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+     comment, uploaded_at, last_downloaded_at, missing_since, folder_id, blob_id, trashed_at, \
+     trash_root, share_token, shared_at, share_expires_at, share_password, share_max_downloads, \
+     share_downloads, name_fold, comment_fold) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -81,13 +85,50 @@ fn file_from(r: &Row) -> Result<FileRow> {
         comment: r.try_get(5)?,
         uploaded_at: Timestamp::from_system(r.try_get(6)?),
         last_downloaded_at: opt_time(r.try_get(7)?),
-        share_token: r.try_get(8)?,
-        shared_at: opt_time(r.try_get(9)?),
-        missing_since: opt_time(r.try_get(10)?),
-        folder_id: r.try_get::<_, Option<Uuid>>(11)?.map(FolderId),
-        blob_id: BlobId(r.try_get(12)?),
-        trash: trashed_at(r, 13)?,
+        missing_since: opt_time(r.try_get(8)?),
+        folder_id: r.try_get::<_, Option<Uuid>>(9)?.map(FolderId),
+        blob_id: BlobId(r.try_get(10)?),
+        trash: trashed_at(r, 11)?,
+        share: share_at(r, 13)?,
     })
+}
+
+/// The six share columns from `first`: `None` without a token.
+fn share_at(r: &Row, first: usize) -> Result<Option<Share>> {
+    let Some(token) = r.try_get::<_, Option<String>>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some(Share {
+        token,
+        created_at: Timestamp::from_system(r.try_get(first + 1)?),
+        expires_at: opt_time(r.try_get(first + 2)?),
+        password_hash: r.try_get(first + 3)?,
+        max_downloads: r.try_get::<_, Option<i64>>(first + 4)?.map(|n| n as u64),
+        download_count: r.try_get::<_, i64>(first + 5)? as u64,
+    }))
+}
+
+/// A share's six columns as parameters, in the order `share_at` reads them.
+struct ShareParams {
+    token: Option<String>,
+    created_at: Option<SystemTime>,
+    expires_at: Option<SystemTime>,
+    password_hash: Option<String>,
+    max_downloads: Option<i64>,
+    download_count: i64,
+}
+
+impl ShareParams {
+    fn of(share: Option<&Share>) -> ShareParams {
+        ShareParams {
+            token: share.map(|s| s.token.clone()),
+            created_at: share.map(|s| s.created_at.to_system()),
+            expires_at: share.and_then(|s| s.expires_at).map(Timestamp::to_system),
+            password_hash: share.and_then(|s| s.password_hash.clone()),
+            max_downloads: share.and_then(|s| s.max_downloads).map(|n| n as i64),
+            download_count: share.map_or(0, |s| s.download_count as i64),
+        }
+    }
 }
 
 /// The `trashed_at` and `trash_root` columns at `first`, `first + 1`.
@@ -199,13 +240,15 @@ async fn lock_for_removal(tx: &Transaction<'_>, id: UserId) -> Result<User> {
 
 async fn counts_of(c: &impl GenericClient) -> Result<Counts> {
     let sql = "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions), \
-               (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files)";
+               (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files), \
+               (SELECT COUNT(*) FROM file_requests)";
     let counts = query_opt(c, sql, &[], |r| {
         Ok(Counts {
             users: r.try_get::<_, i64>(0)? as u64,
             sessions: r.try_get::<_, i64>(1)? as u64,
             folders: r.try_get::<_, i64>(2)? as u64,
             files: r.try_get::<_, i64>(3)? as u64,
+            requests: r.try_get::<_, i64>(4)? as u64,
         })
     })
     .await?;
@@ -293,7 +336,8 @@ async fn insert_file_row(
 ) -> Result<(), tokio_postgres::Error> {
     let size = f.size as i64;
     let uploaded_at = f.uploaded_at.to_system();
-    let (last_downloaded_at, shared_at) = (to_system(f.last_downloaded_at), to_system(f.shared_at));
+    let last_downloaded_at = to_system(f.last_downloaded_at);
+    let share = ShareParams::of(f.share.as_ref());
     let missing_since = to_system(f.missing_since);
     let folder_id = f.folder_id.map(|id| id.0);
     let trashed_at = f.trash.map(|t| t.at.to_system());
@@ -310,13 +354,17 @@ async fn insert_file_row(
             &f.comment,
             &uploaded_at,
             &last_downloaded_at,
-            &f.share_token,
-            &shared_at,
             &missing_since,
             &folder_id,
             &f.blob_id.0,
             &trashed_at,
             &trash_root,
+            &share.token,
+            &share.created_at,
+            &share.expires_at,
+            &share.password_hash,
+            &share.max_downloads,
+            &share.download_count,
             &name_fold,
             &comment_fold,
         ],
@@ -344,6 +392,10 @@ async fn import_batch(tx: &Transaction<'_>, batch: &Batch) -> Result<()> {
         Batch::Files(rows) => {
             let stmt = tx.prepare_cached(INSERT_FILE).await?;
             try_join_all(rows.iter().map(|f| insert_file_row(tx, &stmt, f))).await?;
+        }
+        Batch::Requests(rows) => {
+            let stmt = tx.prepare_cached(shares::INSERT_REQUEST).await?;
+            try_join_all(rows.iter().map(|r| shares::insert_request(tx, &stmt, r))).await?;
         }
         Batch::End(_) => {}
     }
@@ -641,35 +693,6 @@ impl Postgres {
         Ok(())
     }
 
-    pub async fn share_file(
-        &self,
-        id: FileId,
-        token: String,
-        now: Timestamp,
-    ) -> Result<Option<FileRow>> {
-        let c = self.client().await?;
-        // A concurrent share waits on the row lock, then finds a token and keeps it.
-        let sql = "UPDATE files SET share_token = $1, shared_at = $2 \
-                   WHERE id = $3 AND share_token IS NULL AND trashed_at IS NULL";
-        execute(&c, sql, &[&token, &now.to_system(), &id.0]).await?;
-        file_by_id(&c, id).await
-    }
-
-    pub async fn unshare_file(&self, id: FileId) -> Result<()> {
-        let c = self.client().await?;
-        let sql = "UPDATE files SET share_token = NULL, shared_at = NULL WHERE id = $1";
-        execute(&c, sql, &[&id.0]).await?;
-        Ok(())
-    }
-
-    pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
-        let c = self.client().await?;
-        let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE share_token = $1 AND trashed_at IS NULL"
-        );
-        query_opt(&c, &sql, &[&token], file_from).await
-    }
-
     pub async fn references(&self) -> Result<References> {
         let c = self.client().await?;
         let users = query_all(&c, "SELECT id FROM users", &[], |r| {
@@ -750,6 +773,16 @@ impl Postgres {
         .await?;
         let files = format!("SELECT {FILE_COLUMNS} FROM files");
         export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent).await?;
+        let requests = shares::ALL_REQUESTS;
+        export_table(
+            &tx,
+            requests,
+            shares::request_from,
+            Batch::Requests,
+            &to,
+            &mut sent,
+        )
+        .await?;
         to.send(Batch::End(sent))
             .await
             .map_err(|_| target_stopped())
@@ -759,8 +792,10 @@ impl Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         // Nobody may slip rows in between the emptiness check and the commit.
-        tx.batch_execute("LOCK TABLE users, sessions, folders, files IN EXCLUSIVE MODE")
-            .await?;
+        tx.batch_execute(
+            "LOCK TABLE users, sessions, folders, files, file_requests IN EXCLUSIVE MODE",
+        )
+        .await?;
         let found = counts_of(&tx).await?;
         if !found.is_empty() {
             return Err(not_empty(found));

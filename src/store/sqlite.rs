@@ -17,12 +17,13 @@ use super::copy::{
 use super::sqlite_workers::Workers;
 use super::{
     BlobRef, FileRow, LATEST_MIGRATION, NewSession, NewUser, ProfileChanges, References,
-    SessionUser, Storage, User, UserWithStorage, fold, last_admin,
+    SessionUser, Share, Storage, User, UserWithStorage, fold, last_admin,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 
+mod shares;
 mod trash;
 mod tree;
 
@@ -32,9 +33,11 @@ mod embedded {
 
 const USER_COLUMNS: &str =
     "u.id, u.username, u.full_name, u.email, u.is_admin, u.avatar, u.created_at, u.last_login_at";
+/// Ends with the six share columns (`share_token` … `share_downloads`), read by `share_at`.
 const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, comment, uploaded_at, \
-     last_downloaded_at, share_token, shared_at, missing_since, folder_id, blob_id, trashed_at, \
-     trash_root";
+     last_downloaded_at, missing_since, folder_id, blob_id, trashed_at, trash_root, \
+     share_token, shared_at, share_expires_at, share_password, share_max_downloads, \
+     share_downloads";
 
 /// Every authenticated request runs this. The CAST matters: in a join, SQLite's constant
 /// propagation makes a bare `= ?1` part of the plan, so each new token re-prepared the
@@ -134,13 +137,51 @@ fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRow> {
         comment: row.get(5)?,
         uploaded_at: time_at(row, 6)?,
         last_downloaded_at: opt_time_at(row, 7)?,
-        share_token: row.get(8)?,
-        shared_at: opt_time_at(row, 9)?,
-        missing_since: opt_time_at(row, 10)?,
-        folder_id: opt_uuid_at(row, 11)?.map(FolderId),
-        blob_id: BlobId(uuid_at(row, 12)?),
-        trash: trashed_at(row, 13)?,
+        missing_since: opt_time_at(row, 8)?,
+        folder_id: opt_uuid_at(row, 9)?.map(FolderId),
+        blob_id: BlobId(uuid_at(row, 10)?),
+        trash: trashed_at(row, 11)?,
+        share: share_at(row, 13)?,
     })
+}
+
+/// The six share columns from `first`: `None` without a token.
+fn share_at(row: &Row<'_>, first: usize) -> rusqlite::Result<Option<Share>> {
+    let Some(token) = row.get::<_, Option<String>>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some(Share {
+        token,
+        created_at: time_at(row, first + 1)?,
+        expires_at: opt_time_at(row, first + 2)?,
+        password_hash: row.get(first + 3)?,
+        max_downloads: row.get::<_, Option<i64>>(first + 4)?.map(|n| n as u64),
+        download_count: row.get::<_, i64>(first + 5)? as u64,
+    }))
+}
+
+/// A share's six columns as parameters, in the order `share_at` reads them.
+fn share_params(share: Option<&Share>) -> [rusqlite::types::Value; 6] {
+    use rusqlite::types::Value;
+    let opt_int = |n: Option<i64>| n.map_or(Value::Null, Value::Integer);
+    match share {
+        None => [
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Integer(0),
+        ],
+        Some(s) => [
+            Value::Text(s.token.clone()),
+            Value::Integer(s.created_at.millis()),
+            opt_int(s.expires_at.map(Timestamp::millis)),
+            s.password_hash.clone().map_or(Value::Null, Value::Text),
+            opt_int(s.max_downloads.map(|n| n as i64)),
+            Value::Integer(s.download_count as i64),
+        ],
+    }
 }
 
 /// The `trashed_at` and `trash_root` columns at `first`, `first + 1`.
@@ -187,9 +228,10 @@ fn file_by_id(conn: &Connection, id: FileId) -> Result<Option<FileRow>> {
 
 fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
     let sql = format!(
-        "INSERT INTO files ({FILE_COLUMNS}, name_fold, comment_fold) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO files ({FILE_COLUMNS}, name_fold, comment_fold) VALUES (?1, ?2, ?3, ?4, \
+         ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
     );
+    let [token, shared_at, expires, password, max, count] = share_params(f.share.as_ref());
     conn.prepare_cached(&sql)?.execute(params![
         f.id.to_string(),
         f.owner_id.to_string(),
@@ -199,13 +241,17 @@ fn insert_file_row(conn: &Connection, f: &FileRow) -> rusqlite::Result<usize> {
         f.comment,
         f.uploaded_at.millis(),
         f.last_downloaded_at.map(Timestamp::millis),
-        f.share_token,
-        f.shared_at.map(Timestamp::millis),
         f.missing_since.map(Timestamp::millis),
         f.folder_id.map(|id| id.to_string()),
         f.blob_id.to_string(),
         f.trash.map(|t| t.at.millis()),
         f.trash.map(|t| t.root.hyphenated().to_string()),
+        token,
+        shared_at,
+        expires,
+        password,
+        max,
+        count,
         fold(&f.name),
         fold(&f.comment)
     ])
@@ -272,7 +318,8 @@ fn session_record_from(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
 fn counts_of(conn: &Connection) -> Result<Counts> {
     let counts = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions), \
-         (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files)",
+         (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM files), \
+         (SELECT COUNT(*) FROM file_requests)",
         [],
         |r| {
             Ok(Counts {
@@ -280,6 +327,7 @@ fn counts_of(conn: &Connection) -> Result<Counts> {
                 sessions: r.get::<_, i64>(1)? as u64,
                 folders: r.get::<_, i64>(2)? as u64,
                 files: r.get::<_, i64>(3)? as u64,
+                requests: r.get::<_, i64>(4)? as u64,
             })
         },
     )?;
@@ -687,46 +735,6 @@ impl Sqlite {
         .await
     }
 
-    pub async fn share_file(
-        &self,
-        id: FileId,
-        token: String,
-        now: Timestamp,
-    ) -> Result<Option<FileRow>> {
-        self.run(move |c| {
-            c.prepare_cached(
-                "UPDATE files SET share_token = ?1, shared_at = ?2 \
-                 WHERE id = ?3 AND share_token IS NULL AND trashed_at IS NULL",
-            )?
-            .execute(params![token, now.millis(), id.to_string()])?;
-            file_by_id(c, id)
-        })
-        .await
-    }
-
-    pub async fn unshare_file(&self, id: FileId) -> Result<()> {
-        self.run(move |c| {
-            c.prepare_cached(
-                "UPDATE files SET share_token = NULL, shared_at = NULL WHERE id = ?1",
-            )?
-            .execute([id.to_string()])?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn file_by_share_token(&self, token: String) -> Result<Option<FileRow>> {
-        self.run(move |c| {
-            let sql = format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE share_token = ?1 AND trashed_at IS NULL"
-            );
-            Ok(c.prepare_cached(&sql)?
-                .query_row([token], file_from)
-                .optional()?)
-        })
-        .await
-    }
-
     pub async fn references(&self) -> Result<References> {
         self.run(|c| {
             let mut stmt = c.prepare("SELECT id FROM users")?;
@@ -802,6 +810,7 @@ impl Sqlite {
             export_table(&tx, tree::FOLDERS_PARENTS_FIRST, tree::folder_from, Batch::Folders, &to, &mut sent)?;
             let files = format!("SELECT {FILE_COLUMNS} FROM files");
             export_table(&tx, &files, file_from, Batch::Files, &to, &mut sent)?;
+            export_table(&tx, &shares::ALL_REQUESTS, shares::request_from, Batch::Requests, &to, &mut sent)?;
             to.blocking_send(Batch::End(sent))
                 .map_err(|_| target_stopped())
         })
@@ -837,6 +846,11 @@ impl Sqlite {
                     Batch::Files(rows) => {
                         for f in &rows {
                             insert_file_row(&tx, f)?;
+                        }
+                    }
+                    Batch::Requests(rows) => {
+                        for r in &rows {
+                            shares::insert_request(&tx, r)?;
                         }
                     }
                     Batch::End(sent) => {

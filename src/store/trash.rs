@@ -25,6 +25,14 @@ impl ItemKind {
             ItemKind::Folder => "folder",
         }
     }
+
+    /// Its table.
+    pub(super) fn table(self) -> &'static str {
+        match self {
+            ItemKind::File => "files",
+            ItemKind::Folder => "folders",
+        }
+    }
 }
 
 /// An entry deleted as such (not each file inside a deleted folder).

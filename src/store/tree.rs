@@ -21,6 +21,8 @@ pub struct FolderRow {
     pub updated_at: Timestamp,
     /// `Some` while the folder is in the trash.
     pub trash: Option<super::Trashed>,
+    /// Its public link and the link's rules, while it is shared.
+    pub share: Option<super::Share>,
 }
 
 /// One step of a breadcrumb trail.
@@ -193,6 +195,7 @@ impl Store {
             created_at: now,
             updated_at: now,
             trash: None,
+            share: None,
         };
         dispatch!(self, db => db.create_folder(folder))
     }

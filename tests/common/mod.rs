@@ -48,7 +48,7 @@ pub const USER_FIELDS: [&str; 7] = [
 ];
 
 /// The fields of `file`, exactly as the contract lists them.
-pub const FILE_FIELDS: [&str; 10] = [
+pub const FILE_FIELDS: [&str; 11] = [
     "id",
     "owner_id",
     "folder_id",
@@ -58,7 +58,18 @@ pub const FILE_FIELDS: [&str; 10] = [
     "content_type",
     "uploaded_at",
     "last_downloaded_at",
+    "share",
     "share_url",
+];
+
+/// The fields of a `share` object on a file or folder (DESIGN §12).
+pub const SHARE_FIELDS: [&str; 6] = [
+    "url",
+    "created_at",
+    "expires_at",
+    "has_password",
+    "max_downloads",
+    "download_count",
 ];
 
 /// A 1×1 transparent PNG: a real image for avatar tests.
@@ -674,6 +685,32 @@ pub fn assert_file(file: &Value) {
         file["share_url"].is_string() || file["share_url"].is_null(),
         "{file}"
     );
+    assert_share(&file["share"]);
+    assert_eq!(
+        file["share"]["url"].as_str(),
+        file["share_url"].as_str(),
+        "share.url and share_url agree: {file}"
+    );
+}
+
+/// Asserts a `share` member: `null`, or an object with exactly the contract's fields.
+#[track_caller]
+pub fn assert_share(share: &Value) {
+    if share.is_null() {
+        return;
+    }
+    assert_keys(share, &SHARE_FIELDS);
+    assert!(share["url"].is_string(), "{share}");
+    assert_time(&share["created_at"]);
+    if !share["expires_at"].is_null() {
+        assert_time(&share["expires_at"]);
+    }
+    assert!(share["has_password"].is_boolean(), "{share}");
+    assert!(
+        share["max_downloads"].is_null() || share["max_downloads"].as_u64().is_some_and(|n| n >= 1),
+        "{share}"
+    );
+    assert!(share["download_count"].is_u64(), "{share}");
 }
 
 #[track_caller]
@@ -905,4 +942,42 @@ pub fn names_in(client: &Client, folder: &str) -> (Vec<String>, Vec<String>) {
             .collect()
     };
     (names("folders"), names("files"))
+}
+
+/// The names of the entries of a zip archive, sorted.
+#[track_caller]
+pub fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|name| name.expect("a UTF-8 name").into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// An RFC 3339 time `secs` from now (negative: in the past).
+pub fn in_secs(secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let t = now + secs;
+    let (days, rem) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Civil date from days since the epoch (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }

@@ -8,9 +8,10 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::super::fold;
+use super::super::shares::NO_SHARE;
 use super::super::trash::{ItemKind, Purged, Restored, TrashItem};
 use super::super::tree::{numbered_name, suffixed_name};
-use super::tree::{folder_from, lock_account, name_in_use, owned_folder};
+use super::tree::{FOLDER_COLUMNS, folder_from, lock_account, name_in_use, owned_folder};
 use super::{Postgres, execute, file_by_id, query_all, query_opt};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -75,9 +76,11 @@ fn blob_of(r: &Row) -> Result<(UserId, BlobId)> {
 impl Postgres {
     pub async fn trash_file(&self, id: FileId, now: Timestamp) -> Result<()> {
         let c = self.client().await?;
-        let sql = "UPDATE files SET trashed_at = $1, trash_root = id, share_token = NULL, \
-                   shared_at = NULL WHERE id = $2 AND trashed_at IS NULL";
-        if execute(&c, sql, &[&now.to_system(), &id.0]).await? == 0 {
+        let sql = format!(
+            "UPDATE files SET trashed_at = $1, trash_root = id, {NO_SHARE} \
+             WHERE id = $2 AND trashed_at IS NULL"
+        );
+        if execute(&c, &sql, &[&now.to_system(), &id.0]).await? == 0 {
             return Err(Error::NotFound);
         }
         Ok(())
@@ -93,16 +96,21 @@ impl Postgres {
                       AND trashed_at IS NULL UNION ALL SELECT f.id FROM folders f \
                       JOIN sub ON f.parent_id = sub.id WHERE f.trashed_at IS NULL)";
         let sql = format!(
-            "{live} UPDATE folders SET trashed_at = $1, trash_root = $2 \
+            "{live} UPDATE folders SET trashed_at = $1, trash_root = $2, {NO_SHARE} \
              WHERE id IN (SELECT id FROM sub)"
         );
         if execute(&tx, &sql, &[&now, &id.0]).await? == 0 {
             return Err(Error::NotFound);
         }
-        let sql = "UPDATE files SET trashed_at = $1, trash_root = $2, share_token = NULL, \
-                   shared_at = NULL WHERE trashed_at IS NULL AND folder_id IN \
-                   (SELECT id FROM folders WHERE trash_root = $2)";
-        execute(&tx, sql, &[&now, &id.0]).await?;
+        let sql = format!(
+            "UPDATE files SET trashed_at = $1, trash_root = $2, {NO_SHARE} \
+             WHERE trashed_at IS NULL AND folder_id IN \
+             (SELECT id FROM folders WHERE trash_root = $2)"
+        );
+        execute(&tx, &sql, &[&now, &id.0]).await?;
+        let sql = "DELETE FROM file_requests WHERE folder_id IN \
+                   (SELECT id FROM folders WHERE trash_root = $1)";
+        execute(&tx, sql, &[&id.0]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -164,13 +172,14 @@ impl Postgres {
             }
             ItemKind::Folder => {
                 // The folder itself first (see the SQLite twin).
-                let sql = "UPDATE folders SET name = $1, name_fold = $2, parent_id = $3, \
-                           updated_at = $4, trashed_at = NULL, trash_root = NULL WHERE id = $5 \
-                           RETURNING id, owner_id, parent_id, name, created_at, updated_at, \
-                           trashed_at, trash_root";
+                let sql = format!(
+                    "UPDATE folders SET name = $1, name_fold = $2, parent_id = $3, \
+                     updated_at = $4, trashed_at = NULL, trash_root = NULL WHERE id = $5 \
+                     RETURNING {FOLDER_COLUMNS}"
+                );
                 let params: &super::Params<'_> =
                     &[&name, &fold(&name), &parent, &now.to_system(), &id];
-                let folder = query_opt(&tx, sql, params, folder_from)
+                let folder = query_opt(&tx, &sql, params, folder_from)
                     .await?
                     .ok_or(Error::NotFound)?;
                 let sql =

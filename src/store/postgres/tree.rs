@@ -19,26 +19,31 @@ use super::super::tree::{
 };
 use super::super::{FileChanges, FileRow, fold};
 use super::{
-    FILE_COLUMNS, INSERT_FILE, Params, Postgres, execute, file_by_id, file_from, insert_file_row,
-    query_all, query_opt, trashed_at,
+    FILE_COLUMNS, INSERT_FILE, Params, Postgres, ShareParams, execute, file_by_id, file_from,
+    insert_file_row, query_all, query_opt, share_at, trashed_at,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, UserId};
 
-const FOLDER_COLUMNS: &str =
-    "id, owner_id, parent_id, name, created_at, updated_at, trashed_at, trash_root";
+/// Ends with the share's columns, read by `share_at`.
+pub const FOLDER_COLUMNS: &str = "id, owner_id, parent_id, name, created_at, updated_at, \
+     trashed_at, trash_root, share_token, shared_at, share_expires_at, share_password, \
+     share_max_downloads, share_downloads";
 
 pub const INSERT_FOLDER: &str = "INSERT INTO folders \
-     (id, owner_id, parent_id, name, name_fold, created_at, updated_at, trashed_at, trash_root) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     (id, owner_id, parent_id, name, name_fold, created_at, updated_at, trashed_at, trash_root, \
+     share_token, shared_at, share_expires_at, share_password, share_max_downloads, \
+     share_downloads) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 /// Every folder, each after its parent (see the SQLite twin).
 pub const FOLDERS_PARENTS_FIRST: &str = "WITH RECURSIVE t(id, depth) AS ( \
        SELECT id, 0 FROM folders WHERE parent_id IS NULL \
        UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id) \
      SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, \
-     f.trash_root \
+     f.trash_root, f.share_token, f.shared_at, f.share_expires_at, f.share_password, \
+     f.share_max_downloads, f.share_downloads \
      FROM t JOIN folders f ON f.id = t.id ORDER BY t.depth, f.id";
 
 /// The ids of folder $1 and every folder below it.
@@ -54,6 +59,7 @@ pub fn folder_from(r: &Row) -> Result<FolderRow> {
         created_at: Timestamp::from_system(r.try_get(4)?),
         updated_at: Timestamp::from_system(r.try_get(5)?),
         trash: trashed_at(r, 6)?,
+        share: share_at(r, 8)?,
     })
 }
 
@@ -66,6 +72,7 @@ pub async fn insert_folder_row(
     let (created, updated) = (f.created_at.to_system(), f.updated_at.to_system());
     let trashed_at = f.trash.map(|t| t.at.to_system());
     let trash_root = f.trash.map(|t| t.root);
+    let share = ShareParams::of(f.share.as_ref());
     c.execute(
         stmt,
         &[
@@ -78,6 +85,12 @@ pub async fn insert_folder_row(
             &updated,
             &trashed_at,
             &trash_root,
+            &share.token,
+            &share.created_at,
+            &share.expires_at,
+            &share.password_hash,
+            &share.max_downloads,
+            &share.download_count,
         ],
     )
     .await?;

@@ -5,9 +5,10 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::super::fold;
+use super::super::shares::NO_SHARE;
 use super::super::trash::{ItemKind, Purged, Restored, TrashItem};
 use super::super::tree::{numbered_name, suffixed_name};
-use super::tree::{folder_from, name_in_use, owned_folder};
+use super::tree::{FOLDER_COLUMNS, folder_from, name_in_use, owned_folder};
 use super::{Sqlite, file_by_id, opt_uuid_at, time_at, uuid_at};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -73,11 +74,13 @@ fn free_name(
 impl Sqlite {
     pub async fn trash_file(&self, id: FileId, now: Timestamp) -> Result<()> {
         self.run(move |c| {
+            // Its share link dies for good: a restore does not bring it back.
+            let sql = format!(
+                "UPDATE files SET trashed_at = ?1, trash_root = id, {NO_SHARE} \
+                 WHERE id = ?2 AND trashed_at IS NULL"
+            );
             let n = c
-                .prepare_cached(
-                    "UPDATE files SET trashed_at = ?1, trash_root = id, share_token = NULL, \
-                     shared_at = NULL WHERE id = ?2 AND trashed_at IS NULL",
-                )?
+                .prepare_cached(&sql)?
                 .execute(params![now.millis(), id.to_string()])?;
             if n == 0 {
                 return Err(Error::NotFound);
@@ -95,7 +98,7 @@ impl Sqlite {
                           JOIN sub ON f.parent_id = sub.id WHERE f.trashed_at IS NULL)";
             let n = tx.execute(
                 &format!(
-                    "{live} UPDATE folders SET trashed_at = ?1, trash_root = ?2 \
+                    "{live} UPDATE folders SET trashed_at = ?1, trash_root = ?2, {NO_SHARE} \
                      WHERE id IN sub"
                 ),
                 params![now.millis(), id.to_string()],
@@ -105,10 +108,18 @@ impl Sqlite {
             }
             // The folders are stamped now: their live files are those still unstamped.
             tx.execute(
-                "UPDATE files SET trashed_at = ?1, trash_root = ?2, share_token = NULL, \
-                 shared_at = NULL WHERE trashed_at IS NULL AND folder_id IN \
-                 (SELECT id FROM folders WHERE trash_root = ?2)",
+                &format!(
+                    "UPDATE files SET trashed_at = ?1, trash_root = ?2, {NO_SHARE} \
+                     WHERE trashed_at IS NULL AND folder_id IN \
+                     (SELECT id FROM folders WHERE trash_root = ?2)"
+                ),
                 params![now.millis(), id.to_string()],
+            )?;
+            // Links that let visitors drop files into these folders die too.
+            tx.execute(
+                "DELETE FROM file_requests WHERE folder_id IN \
+                 (SELECT id FROM folders WHERE trash_root = ?1)",
+                [id.to_string()],
             )?;
             tx.commit()?;
             Ok(())
@@ -193,9 +204,8 @@ impl Sqlite {
                          WHERE trash_root = ?1",
                         [&id_text],
                     )?;
-                    let sql = "SELECT id, owner_id, parent_id, name, created_at, updated_at, \
-                               trashed_at, trash_root FROM folders WHERE id = ?1";
-                    Restored::Folder(tx.query_row(sql, [&id_text], folder_from)?)
+                    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1");
+                    Restored::Folder(tx.query_row(&sql, [&id_text], folder_from)?)
                 }
             };
             tx.commit()?;

@@ -13,14 +13,16 @@ use super::super::tree::{
 use super::super::{FileChanges, FileRow, fold};
 use super::{
     FILE_COLUMNS, Sqlite, file_by_id, file_from, insert_file_row, is_foreign_key_violation,
-    opt_uuid_at, time_at, trashed_at, uuid_at,
+    opt_uuid_at, share_at, share_params, time_at, trashed_at, uuid_at,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, UserId};
 
-const FOLDER_COLUMNS: &str =
-    "id, owner_id, parent_id, name, created_at, updated_at, trashed_at, trash_root";
+/// Ends with the share's columns, read by `share_at`.
+pub const FOLDER_COLUMNS: &str = "id, owner_id, parent_id, name, created_at, updated_at, \
+     trashed_at, trash_root, share_token, shared_at, share_expires_at, share_password, \
+     share_max_downloads, share_downloads";
 
 /// Every folder, each after its parent: what `migrate-data` sends, so that the importer
 /// never inserts a child before its parent.
@@ -28,7 +30,8 @@ pub const FOLDERS_PARENTS_FIRST: &str = "WITH RECURSIVE t(id, depth) AS ( \
        SELECT id, 0 FROM folders WHERE parent_id IS NULL \
        UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id) \
      SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, \
-     f.trash_root \
+     f.trash_root, f.share_token, f.shared_at, f.share_expires_at, f.share_password, \
+     f.share_max_downloads, f.share_downloads \
      FROM t JOIN folders f ON f.id = t.id ORDER BY t.depth, f.id";
 
 /// The ids of folder ?1 and every folder below it.
@@ -44,13 +47,17 @@ pub fn folder_from(row: &Row<'_>) -> rusqlite::Result<FolderRow> {
         created_at: time_at(row, 4)?,
         updated_at: time_at(row, 5)?,
         trash: trashed_at(row, 6)?,
+        share: share_at(row, 8)?,
     })
 }
 
 pub fn insert_folder_row(conn: &Connection, f: &FolderRow) -> rusqlite::Result<usize> {
+    let [token, shared_at, expires, password, max, count] = share_params(f.share.as_ref());
     conn.prepare_cached(
         "INSERT INTO folders (id, owner_id, parent_id, name, name_fold, created_at, updated_at, \
-         trashed_at, trash_root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         trashed_at, trash_root, share_token, shared_at, share_expires_at, share_password, \
+         share_max_downloads, share_downloads) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         f.id.to_string(),
@@ -61,7 +68,13 @@ pub fn insert_folder_row(conn: &Connection, f: &FolderRow) -> rusqlite::Result<u
         f.created_at.millis(),
         f.updated_at.millis(),
         f.trash.map(|t| t.at.millis()),
-        f.trash.map(|t| t.root.hyphenated().to_string())
+        f.trash.map(|t| t.root.hyphenated().to_string()),
+        token,
+        shared_at,
+        expires,
+        password,
+        max,
+        count
     ])
 }
 
