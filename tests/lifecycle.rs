@@ -87,7 +87,51 @@ fn no_token_password_share_token_or_signature_is_ever_logged() {
         .json(&json!({"username": "alice", "password": "Wrong-pass-99"}))
         .go()
         .expect(401);
+    // A folder share with a password, unlocked, and a file request with a drop.
+    let folder = make_folder(&alice, "f", None);
+    put_into(&alice, Some(&folder), "in.txt", b"in");
+    let folder_share = alice
+        .post(&format!("/api/folders/{}/share", id(&folder)))
+        .json(&json!({"password": "Link-pass-77"}))
+        .go()
+        .expect(200)
+        .json()["folder"]["share"]["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let unlocked = server
+        .anon()
+        .post(&format!("{folder_share}/unlock"))
+        .json(&json!({"password": "Link-pass-77"}))
+        .go()
+        .expect(200)
+        .json()["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let grant = unlocked.split("grant=").nth(1).expect("grant").to_string();
+    let download = format!("{folder_share}/download?path=in.txt&grant={grant}");
+    server.anon().get(&download).go().expect(200);
+    let request = alice
+        .post(&format!("/api/folders/{}/requests", id(&folder)))
+        .json(&json!({}))
+        .go()
+        .expect(201)
+        .json()["request"]["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    server
+        .anon()
+        .put(&format!("{request}/files?name=d.txt"))
+        .body(b"d".to_vec())
+        .go()
+        .expect(201);
+    let folder_token = folder_share.rsplit('/').next().expect("token").to_string();
+    let request_token = request.rsplit('/').next().expect("token").to_string();
     wait_for_line(&server, "GET /s/");
+    wait_for_line(&server, "GET /s/…/download 200");
+    wait_for_line(&server, "PUT /r/…/files 201");
     wait_for_line(&server, "POST /api/auth/login 401");
 
     let log = server.log();
@@ -97,6 +141,10 @@ fn no_token_password_share_token_or_signature_is_ever_logged() {
         ("wrong password", "Wrong-pass-99"),
         ("share token", share_token.as_str()),
         ("link signature", sig.as_str()),
+        ("folder share token", folder_token.as_str()),
+        ("link password", "Link-pass-77"),
+        ("grant", grant.as_str()),
+        ("file request token", request_token.as_str()),
     ] {
         assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
     }

@@ -369,12 +369,16 @@ impl Drop for LoggedBody {
     }
 }
 
-/// The path as logged: a share token is a credential, so it is cut out.
+/// The path as logged: a share or file request token is a credential, so it is cut out
+/// (`/s/…/download`); what follows it stays, to tell the routes apart.
 fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/s/") {
-        Some(_) => "/s/…".to_string(),
-        None => path.escape_debug().to_string(),
+    for prefix in ["/s/", "/r/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let after = rest.find('/').map_or("", |at| &rest[at..]);
+            return format!("{prefix}…{}", after.escape_debug());
+        }
     }
+    path.escape_debug().to_string()
 }
 
 async fn shutdown_signal() {
