@@ -71,6 +71,65 @@ const CONFIRM_OPEN: &str = "dialog[data-dialog=\"confirm\"][open]";
 /// The viewer dialog, only while it is open.
 const VIEWER_OPEN: &str = "dialog[data-dialog=\"viewer\"][open]";
 
+/// The share dialog, only while it is open.
+const SHARE_OPEN: &str = "dialog[data-dialog=\"share\"][open]";
+
+/// The file request dialog, only while it is open.
+const REQUEST_OPEN: &str = "dialog[data-dialog=\"request\"][open]";
+
+/// Shares the entry of the row matching `row` through its share dialog, with no rules,
+/// and closes the dialog; returns the public link the dialog showed.
+#[track_caller]
+fn share_from_row(b: &Browser, row: &str) -> String {
+    b.click(&format!("{row} [data-action=\"share\"]"));
+    b.find(SHARE_OPEN);
+    submit(b, "share");
+    let link = format!("{SHARE_OPEN} input[data-link-url]");
+    b.find(&link);
+    let url = b.prop(&link, "value").expect("the link's address");
+    b.click(&format!("{SHARE_OPEN} [data-action=\"close\"]"));
+    b.wait_gone(SHARE_OPEN);
+    url
+}
+
+/// Waits until the image matching `css` has loaded and returns its natural width.
+#[track_caller]
+fn loaded_image_width(b: &Browser, css: &str) -> u64 {
+    let mut width = 0;
+    b.wait_until(&format!("{css} has loaded"), |b| {
+        width = b
+            .js(
+                "const i = document.querySelector(arguments[0]); \
+                 return i && i.complete ? i.naturalWidth : 0;",
+                vec![json!(css)],
+            )
+            .as_u64()
+            .unwrap_or(0);
+        width > 0
+    });
+    width
+}
+
+/// Milliseconds from now until the RFC 3339 time `at`, as the browser's clock reads it
+/// (the same clock the page used to pick the time).
+#[track_caller]
+fn ms_until(b: &Browser, at: &str) -> i64 {
+    b.js(
+        "return Date.parse(arguments[0]) - Date.now();",
+        vec![json!(at)],
+    )
+    .as_f64()
+    .unwrap_or_else(|| panic!("{at:?} is not a time")) as i64
+}
+
+/// Waits until `<main data-page=PAGE>` shows the state `state` (`data-state`).
+#[track_caller]
+fn wait_state(b: &Browser, page: &str, state: &str) {
+    b.wait_page(page);
+    let css = format!("main[data-page=\"{page}\"][data-state=\"{state}\"]");
+    b.wait_until(&format!("the page shows {css}"), |b| b.exists(&css));
+}
+
 /// Clicks the submit button of `<form data-form=NAME>`, as a person would.
 #[track_caller]
 fn submit(b: &Browser, form: &str) {
@@ -453,18 +512,6 @@ fn click_toast_action(b: &Browser, action: &str) {
     ));
 }
 
-/// The names of the entries of a zip archive.
-#[track_caller]
-fn zip_names(bytes: &[u8]) -> Vec<String> {
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
-    let mut names: Vec<String> = archive
-        .file_names()
-        .map(|name| name.expect("a UTF-8 name").into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Screenshots the current page at desktop and phone width (`NAME-desktop.png`,
 /// `NAME-phone.png`), checking on the phone that nothing forces a sideways scroll.
 /// The browser is back at desktop width afterwards.
@@ -779,9 +826,10 @@ fn upload_rename_view_share_reload_and_log_out() {
     b.wait_gone(VIEWER_OPEN);
 
     // Share: the row gets the public link, and anyone can fetch the bytes with it.
-    b.click(&format!("{notes_row} [data-action=\"share\"]"));
+    let shown_url = share_from_row(&b, &notes_row);
     let link = format!("{notes_row} [data-col=\"shared\"] a[data-share-url]");
     let share_url = b.prop(&link, "href").expect("share link has an href");
+    assert_eq!(share_url, shown_url, "the row links what the dialog showed");
     let shared = api
         .get(&format!("/api/files/{notes_id}"))
         .go()
@@ -833,16 +881,16 @@ fn upload_rename_view_share_reload_and_log_out() {
     b.goto("/files");
     b.wait_page("login");
 
-    // The public link works in the logged-out browser too.
-    b.goto(&format!("{share_url}?inline=1"));
-    b.wait_until("the shared text is displayed", |b| {
-        b.js(
-            "return document.body ? document.body.innerText : '';",
-            vec![],
-        )
-        .as_str()
-        .is_some_and(|t| t.trim() == NOTES.trim())
-    });
+    // The public link works in the logged-out browser too: its page names the file and
+    // its download button gives the bytes.
+    b.goto(&share_url);
+    wait_state(&b, "shared", "file");
+    assert_eq!(b.text("main h1"), "packing list.txt");
+    let download = b
+        .prop("main a[data-action=\"download\"]", "href")
+        .expect("href");
+    let bytes = server.anon().get(&download).go().expect(200);
+    assert_eq!(bytes.body, NOTES.as_bytes());
     b.goto("/login");
     b.wait_page("login");
     b.assert_clean_console();
@@ -1165,7 +1213,7 @@ fn every_page_carries_the_documented_hooks() {
     b.goto("/login");
     log_in(&b, "root", PASSWORD);
     b.wait_page("files");
-    for nav in ["files", "trash", "profile", "admin", "logout"] {
+    for nav in ["files", "shares", "trash", "profile", "admin", "logout"] {
         assert!(
             b.exists(&format!("nav [data-nav=\"{nav}\"]")),
             "no <nav> [data-nav={nav}]"
@@ -1214,7 +1262,7 @@ fn every_page_carries_the_documented_hooks() {
     assert!(b.exists(&format!(
         "{box_row} a[data-action=\"open\"][href=\"/files/{box_folder}\"]"
     )));
-    for action in ["rename", "move", "download", "delete"] {
+    for action in ["rename", "move", "download", "share", "request", "delete"] {
         assert!(
             b.exists(&format!("{box_row} [data-action=\"{action}\"]")),
             "a folder row has no [data-action={action}]"
@@ -1236,7 +1284,7 @@ fn every_page_carries_the_documented_hooks() {
         );
     }
     let shared_row = file_row(&id(&shared));
-    for action in ["copy-link", "revoke"] {
+    for action in ["share", "copy-link"] {
         assert!(
             b.exists(&format!("{shared_row} [data-action=\"{action}\"]")),
             "a shared row has no [data-action={action}]"
@@ -1388,6 +1436,29 @@ fn every_page_carries_the_documented_hooks() {
     assert!(b.exists("[data-list-end] [data-action=\"load-more\"]"));
     assert!(b.exists("main [data-usage] [data-usage-text]"));
     assert!(b.exists("[data-nav=\"trash\"][aria-current=\"page\"]"));
+
+    // The Shares page: the link shared above, no file requests yet.
+    b.click("[data-nav=\"shares\"]");
+    b.wait_page("shares");
+    let shared_link = format!(
+        "table[data-table=\"shares\"] tr[data-share-id=\"{}\"][data-kind=\"file\"]",
+        id(&shared)
+    );
+    for column in ["name", "link", "expires", "password", "downloads"] {
+        assert!(
+            b.exists(&format!("{shared_link} [data-col=\"{column}\"]")),
+            "shares table: no [data-col={column}]"
+        );
+    }
+    for action in ["share", "copy-link", "revoke"] {
+        assert!(
+            b.exists(&format!("{shared_link} [data-action=\"{action}\"]")),
+            "shares table: no [data-action={action}]"
+        );
+    }
+    assert!(b.exists(&format!("{shared_link} a[data-share-url][href]")));
+    assert!(b.exists("[data-empty=\"requests\"]"));
+    assert!(b.exists("[data-nav=\"shares\"][aria-current=\"page\"]"));
     b.assert_clean_console();
 }
 
@@ -1432,7 +1503,7 @@ fn drop_upload_copy_link_revoke_and_delete() {
 
     // Share, then copy the link: it lands on the clipboard, and a toast says so.
     let row = file_row(&dropped_id);
-    b.click(&format!("{row} [data-action=\"share\"]"));
+    share_from_row(&b, &row);
     let link = format!("{row} a[data-share-url]");
     let share_url = b.prop(&link, "href").expect("href");
     b.grant("clipboard-read");
@@ -1450,12 +1521,13 @@ fn drop_upload_copy_link_revoke_and_delete() {
         "the clipboard holds the public link"
     );
 
-    // Revoke: the link leaves the row and stops working for everyone.
+    // Revoke (in the share dialog, after a question): the link leaves the row and stops
+    // working for everyone.
     server.anon().get(&share_url).go().expect(200);
-    b.click(&format!("{row} [data-action=\"revoke\"]"));
-    if b.poll(|b| b.exists(CONFIRM_OPEN) || !b.exists(&link)) && b.exists(CONFIRM_OPEN) {
-        b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
-    }
+    b.click(&format!("{row} [data-action=\"share\"]"));
+    b.click(&format!("{SHARE_OPEN} [data-action=\"revoke\"]"));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(SHARE_OPEN);
     b.wait_gone(&link);
     assert!(b.exists(&format!("{row} [data-action=\"share\"]")));
     server
@@ -2460,5 +2532,813 @@ fn quotas_are_edited_by_the_admin_and_shown_to_the_user_against_uploads() {
         attr_now(b, bar, "aria-valuenow").as_deref() == Some("0")
     });
     assert_eq!(storage_of(&quinn_api)["trash_size"], json!(0));
+    b.assert_clean_console();
+}
+
+/// Everything in the page a visitor can read: its text and every address it links to.
+#[track_caller]
+fn visible_text_and_links(b: &Browser) -> String {
+    b.js(
+        "return document.body.innerText + '\\n' + \
+           [...document.querySelectorAll('[href], [src]')].map((e) => e.href || e.src).join('\\n');",
+        vec![],
+    )
+    .as_str()
+    .expect("text")
+    .to_string()
+}
+
+/// A shared folder as a visitor without an account sees it: its entries, a subfolder
+/// opened (the address, the breadcrumbs, back and forward, a reload), a file there
+/// downloaded through its link (the bytes checked over HTTP), the subfolder as a zip, and
+/// nothing on the page that names the owner or any id.
+#[test]
+fn a_visitor_walks_a_shared_folder_and_downloads_a_file_from_a_subfolder() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (olga, api) = user(&server, "olga");
+    let trip = create_folder(&api, "Trip to Lisbon", None);
+    let day1 = create_folder(&api, "Day 1", Some(&trip));
+    let empty = create_folder(&api, "Empty", Some(&trip));
+    upload_into(
+        &api,
+        &trip,
+        "itinerary.txt",
+        b"Day 1: Alfama\nDay 2: Belem\n",
+    );
+    upload_into(&api, &day1, "notes.txt", NOTES.as_bytes());
+    let tram = gradient_png(320, 200);
+    upload_into(&api, &day1, "tram.png", &tram);
+    let shared = api
+        .post(&format!("/api/folders/{trip}/share"))
+        .json(&json!({"expires_at": "2099-01-01T00:00:00Z"}))
+        .go()
+        .expect(200)
+        .json();
+    let url = shared["folder"]["share"]["url"]
+        .as_str()
+        .expect("share url")
+        .to_string();
+
+    // The top of the share: its folders first, then its file.
+    b.goto(&url);
+    wait_state(&b, "shared", "folder");
+    let rows = "table[data-table=\"shared\"] tr[data-entry]";
+    b.wait_count(rows, 3);
+    let names = b.js(
+        "return [...document.querySelectorAll(arguments[0])].map((r) => r.dataset.entry + ':' + r.dataset.name);",
+        vec![json!(rows)],
+    );
+    assert_eq!(
+        names,
+        json!(["folder:Day 1", "folder:Empty", "file:itinerary.txt"])
+    );
+    assert_eq!(b.text("main h1"), "Trip to Lisbon");
+    assert!(
+        !b.exists("[data-nav]"),
+        "a visitor gets no navigation of the app"
+    );
+    assert!(b.exists("main [data-expires]"), "the expiry is shown");
+
+    // Into a subfolder: the address names it, the breadcrumbs lead back to the top only.
+    b.click("tr[data-entry=\"folder\"][data-name=\"Day 1\"] a[data-action=\"open\"]");
+    b.wait_until("the subfolder is shown", |b| {
+        b.exists("main[data-page=\"shared\"][data-state=\"folder\"][data-path=\"Day 1\"]")
+    });
+    b.wait_count(rows, 2);
+    assert!(b.path().starts_with("/s/"), "{}", b.path());
+    assert!(
+        b.path().contains("path=Day+1") || b.path().contains("path=Day%201"),
+        "the address names the subfolder: {}",
+        b.path()
+    );
+    let crumbs = b.js(
+        "return [...document.querySelectorAll('nav[data-breadcrumbs] a[data-crumb-path]')] \
+           .map((a) => [a.dataset.crumbPath, a.textContent.trim(), a.hasAttribute('aria-current')]);",
+        vec![],
+    );
+    assert_eq!(
+        crumbs,
+        json!([["", "Trip to Lisbon", false], ["Day 1", "Day 1", true]])
+    );
+
+    // The file's link gives its bytes to anyone, as an attachment.
+    let notes = "tr[data-entry=\"file\"][data-name=\"notes.txt\"] a[data-action=\"download\"]";
+    let href = b.prop(notes, "href").expect("href");
+    let got = server.anon().get(&href).go().expect(200);
+    assert_eq!(got.body, NOTES.as_bytes(), "the right bytes");
+    assert!(
+        got.disposition().starts_with("attachment"),
+        "{}",
+        got.disposition()
+    );
+    assert!(
+        got.disposition().contains("notes.txt"),
+        "{}",
+        got.disposition()
+    );
+    let png = "tr[data-entry=\"file\"][data-name=\"tram.png\"] a[data-action=\"download\"]";
+    let got = server
+        .anon()
+        .get(&b.prop(png, "href").expect("href"))
+        .go()
+        .expect(200);
+    assert_eq!(got.body, tram);
+    // The folder on screen as a zip: this subfolder, not the whole share.
+    let zip_href = b
+        .prop("main a[data-action=\"download-zip\"]", "href")
+        .expect("href");
+    let zip = server.anon().get(&zip_href).go().expect(200);
+    let names = zip_names(&zip.body);
+    assert!(
+        names.iter().any(|n| n.ends_with("notes.txt"))
+            && !names.iter().any(|n| n.contains("itinerary")),
+        "{names:?}"
+    );
+    screenshots_and_phone_fit(&mut b, "shared-folder");
+
+    // A reload stays in the subfolder; the top crumb, Back and Forward move about.
+    b.refresh();
+    b.wait_until("the reload shows the subfolder", |b| {
+        b.exists("main[data-state=\"folder\"][data-path=\"Day 1\"]")
+    });
+    b.click("nav[data-breadcrumbs] a[data-crumb-path=\"\"]");
+    b.wait_until("the top of the share is shown", |b| {
+        b.exists("main[data-state=\"folder\"][data-path=\"\"]")
+    });
+    b.wait_count(rows, 3);
+    b.back();
+    b.wait_until("Back returns to the subfolder", |b| {
+        b.exists("main[data-state=\"folder\"][data-path=\"Day 1\"]")
+    });
+    b.forward();
+    b.wait_until("Forward returns to the top", |b| {
+        b.exists("main[data-state=\"folder\"][data-path=\"\"]")
+    });
+
+    // An empty folder says so.
+    b.click("tr[data-entry=\"folder\"][data-name=\"Empty\"] a[data-action=\"open\"]");
+    b.wait_until("the empty folder is shown", |b| {
+        b.exists("main[data-path=\"Empty\"] [data-empty]")
+    });
+
+    // Nothing on the page names the owner or any id.
+    let page = visible_text_and_links(&b);
+    for secret in [
+        "olga".to_string(),
+        id(&olga),
+        trip.clone(),
+        day1.clone(),
+        empty.clone(),
+    ] {
+        assert!(
+            !page.contains(&secret),
+            "the page shows {secret:?}:\n{page}"
+        );
+    }
+    b.assert_clean_console();
+}
+
+/// A share with a password: the form (labelled, named `password`), a wrong password
+/// refused next to the field, the right one opening the file (its preview, its download
+/// giving the bytes), and the grant kept in the address so a reload stays open.
+#[test]
+fn a_visitor_unlocks_a_password_share_and_gets_the_file() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "pavel");
+    let picture = gradient_png(320, 200);
+    let file = upload_put(&api, "sunset.png", &picture);
+    let shared = api
+        .post(&format!("/api/files/{}/share", id(&file)))
+        .json(&json!({"password": "open sesame"}))
+        .go()
+        .expect(200)
+        .json();
+    let url = shared["file"]["share_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+
+    b.goto(&url);
+    wait_state(&b, "shared", "password");
+    assert_labelled_inputs(&b, "unlock", &["password"]);
+    assert!(!b.exists("main img"), "nothing shows before the password");
+    screenshots_and_phone_fit(&mut b, "shared-password");
+
+    b.fill(&field("unlock", "password"), "open says me");
+    submit(&b, "unlock");
+    field_error(&b, "password");
+    assert!(b.exists("main[data-state=\"password\"]"));
+
+    // The keyboard alone: type, Enter.
+    b.fill(&field("unlock", "password"), "open sesame");
+    b.type_keys(&field("unlock", "password"), ENTER);
+    wait_state(&b, "shared", "file");
+    assert_eq!(b.text("main h1"), "sunset.png");
+    assert!(
+        b.path().contains("grant="),
+        "the grant is kept: {}",
+        b.path()
+    );
+    // No download limit: the picture shows (an inline view would count against one).
+    assert_eq!(loaded_image_width(&b, "main [data-preview] img"), 320);
+    let href = b
+        .prop("main a[data-action=\"download\"]", "href")
+        .expect("href");
+    let got = server.anon().get(&href).go().expect(200);
+    assert_eq!(got.body, picture, "the download gives the file");
+    screenshots_and_phone_fit(&mut b, "shared-file");
+
+    // A reload keeps it open; without the grant the password is asked for again.
+    b.refresh();
+    wait_state(&b, "shared", "file");
+    b.goto(&url);
+    wait_state(&b, "shared", "password");
+    b.assert_clean_console();
+}
+
+/// Links that do not open say why, in place of the content: a download limit shows what
+/// is left and no preview, and once used up the page says so; a revoked link is "not
+/// found", for a share and for a file request alike; an expired one says it expired.
+#[test]
+fn links_that_no_longer_open_say_why() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "sasha");
+    let picture = gradient_png(64, 64);
+    let file = upload_put(&api, "limited.png", &picture);
+    let shared = api
+        .post(&format!("/api/files/{}/share", id(&file)))
+        .json(&json!({"max_downloads": 2}))
+        .go()
+        .expect(200)
+        .json();
+    let url = shared["file"]["share_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+
+    b.goto(&url);
+    wait_state(&b, "shared", "file");
+    assert_eq!(
+        attr_now(&b, "main [data-downloads-left]", "data-downloads-left").as_deref(),
+        Some("2")
+    );
+    assert!(
+        !b.exists("main [data-preview]"),
+        "no preview: it would use up a download"
+    );
+    let href = b
+        .prop("main a[data-action=\"download\"]", "href")
+        .expect("href");
+    server.anon().get(&href).go().expect(200);
+    b.refresh();
+    wait_state(&b, "shared", "file");
+    assert_eq!(
+        attr_now(&b, "main [data-downloads-left]", "data-downloads-left").as_deref(),
+        Some("1")
+    );
+    server.anon().get(&href).go().expect(200);
+    b.refresh();
+    wait_state(&b, "shared", "exhausted");
+    assert!(!b.exists("main a[data-action=\"download\"]"));
+
+    // Revoked: gone for good, as an address that never existed.
+    api.delete(&format!("/api/files/{}/share", id(&file)))
+        .go()
+        .expect(204);
+    b.refresh();
+    wait_state(&b, "shared", "not-found");
+
+    // A file request, closed by its owner.
+    let inbox = create_folder(&api, "Inbox", None);
+    let request = api
+        .post(&format!("/api/folders/{inbox}/requests"))
+        .json(&json!({}))
+        .go()
+        .expect(201)
+        .json();
+    let drop_url = request["request"]["url"].as_str().expect("url").to_string();
+    b.goto(&drop_url);
+    wait_state(&b, "drop", "open");
+    api.delete(&format!("/api/requests/{}", id(&request["request"])))
+        .go()
+        .expect(204);
+    b.refresh();
+    wait_state(&b, "drop", "not-found");
+
+    // Expired: a share that lives two seconds.
+    let at = b
+        .js("return new Date(Date.now() + 2000).toISOString();", vec![])
+        .as_str()
+        .expect("time")
+        .to_string();
+    let brief = api
+        .post(&format!("/api/files/{}/share", id(&file)))
+        .json(&json!({"expires_at": at}))
+        .go()
+        .expect(200)
+        .json();
+    let brief_url = brief["file"]["share_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    b.goto(&brief_url);
+    wait_state(&b, "shared", "expired");
+    b.assert_clean_console();
+}
+
+/// A file request as a visitor uses it: the label, a name to sign with (labelled,
+/// `name="from"`), two files chosen at once, each with its bar and "sent", landing in the
+/// owner's folder with the visitor's name in the comment (checked through the owner's
+/// API); of two more, one goes and one is refused once the request's file limit is
+/// reached; nothing of what the folder already held shown at any point.
+#[test]
+fn a_visitor_drops_files_into_a_request_and_they_land_with_their_name() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "quinn");
+    let inbox = create_folder(&api, "Inbox", None);
+    upload_into(&api, &inbox, "private plans.txt", b"not for visitors");
+    let request = api
+        .post(&format!("/api/folders/{inbox}/requests"))
+        .json(&json!({"label": "Holiday photos", "max_files": 3}))
+        .go()
+        .expect(201)
+        .json()["request"]
+        .clone();
+    let url = request["url"].as_str().expect("url").to_string();
+    let uploads = UploadDir::new();
+    let beach_bytes = gradient_png(120, 80);
+    let beach = uploads.file("beach.png", &beach_bytes);
+    let letter = uploads.file("letter.txt", b"Thank you for the lovely day!");
+    let last = uploads.file("last.txt", b"the third one");
+    let extra = uploads.file("extra.txt", b"one too many");
+
+    b.goto(&url);
+    wait_state(&b, "drop", "open");
+    assert_eq!(b.text("main h1"), "Holiday photos");
+    assert_labelled_inputs(&b, "drop", &["from"]);
+    assert!(b.exists("input[type=\"file\"][name=\"file\"][multiple][data-drop-input]"));
+    assert!(
+        b.text("[data-limits]").contains("3 more files"),
+        "the page says how many files it takes: {}",
+        b.text("[data-limits]")
+    );
+    b.fill(&field("drop", "from"), "Dora Explorer");
+    b.type_keys("[data-drop-input]", &file_list(&[&beach, &letter]));
+    b.wait_count("[data-drop-item][data-result=\"sent\"]", 2);
+    assert!(b.exists("[data-drop-item] progress"));
+
+    let (_, files) = folder_contents(&api, Some(&inbox), None);
+    for (name, bytes) in [
+        ("beach.png", beach_bytes.as_slice()),
+        ("letter.txt", b"Thank you for the lovely day!".as_slice()),
+    ] {
+        let file = files
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} landed: {files:?}"));
+        assert!(
+            file["comment"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Dora Explorer"),
+            "the comment names the sender: {file}"
+        );
+        let content = api
+            .get(&format!("/api/files/{}/content", id(file)))
+            .go()
+            .expect(200);
+        assert_eq!(content.body, bytes, "{name}'s bytes");
+    }
+    let listed = api.get("/api/requests").go().expect(200).json();
+    assert_eq!(listed["requests"][0]["file_count"], json!(2));
+    b.wait_until("the page counts down", |b| {
+        b.text_now("[data-limits]")
+            .is_some_and(|t| t.contains("1 more file"))
+    });
+    screenshots_and_phone_fit(&mut b, "drop");
+
+    // The request takes three files: of two more, one goes and one is refused, with the
+    // reason on its line.
+    b.type_keys("[data-drop-input]", &file_list(&[&last, &extra]));
+    let refused = "[data-drop-item][data-result=\"failed\"][data-drop-error=\"request_full\"]";
+    b.find(refused);
+    assert!(!b.text(refused).is_empty(), "the line says why");
+    b.wait_count("[data-drop-item][data-result=\"sent\"]", 3);
+    let (_, files) = folder_contents(&api, Some(&inbox), None);
+    assert!(files.contains_key("last.txt"), "{files:?}");
+    assert!(!files.contains_key("extra.txt"), "nothing more landed");
+    assert!(b.exists("main[data-closed=\"full\"]"));
+    let page = visible_text_and_links(&b);
+    assert!(
+        !page.contains("private plans"),
+        "the page shows what the folder held:\n{page}"
+    );
+    b.assert_clean_console();
+}
+
+/// The owner's share dialog: a file shared with a password, a download limit and an
+/// expiry a quick choice sets (the API then reports those rules; the link needs the
+/// password), the QR code drawn, the rules changed later (only what changed is sent; a
+/// bad limit refused next to its field), a folder shared through its own dialog, and a
+/// file request made on a folder with its limits in human units.
+#[test]
+fn the_owner_shares_with_rules_from_the_dialog_and_asks_for_files() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "rita");
+    let report = upload_put(&api, "report.pdf", b"%PDF-1.4 a report");
+    let projects = create_folder(&api, "Projects", None);
+    let report_id = id(&report);
+    let row = file_row(&report_id);
+
+    b.goto("/login");
+    log_in(&b, "rita", PASSWORD);
+    b.wait_page("files");
+    b.find(&row);
+
+    b.click(&format!("{row} [data-action=\"share\"]"));
+    b.find(SHARE_OPEN);
+    assert_labelled_inputs(&b, "share", &["expires_at", "password", "max_downloads"]);
+    b.click(&format!("{SHARE_OPEN} [data-expiry=\"7\"]"));
+    b.fill(&field("share", "password"), "s3cret words");
+    b.fill(&field("share", "max_downloads"), "3");
+    submit(&b, "share");
+    let link = format!("{SHARE_OPEN} input[data-link-url]");
+    b.find(&link);
+    let url = b.prop(&link, "value").expect("the link");
+    assert!(
+        loaded_image_width(&b, &format!("{SHARE_OPEN} img[data-qr]")) > 0,
+        "a QR code"
+    );
+
+    let file = api
+        .get(&format!("/api/files/{report_id}"))
+        .go()
+        .expect(200)
+        .json()["file"]
+        .clone();
+    let share = &file["share"];
+    assert_eq!(share["url"], json!(url));
+    assert_eq!(share["has_password"], json!(true));
+    assert_eq!(share["max_downloads"], json!(3));
+    let expires_at = share["expires_at"].as_str().expect("an expiry").to_string();
+    let in_ms = ms_until(&b, &expires_at);
+    let week = 7 * 24 * 3600 * 1000;
+    assert!(
+        (week - 5 * 60 * 1000..=week).contains(&in_ms),
+        "expires in 7 days, not {in_ms} ms"
+    );
+    server
+        .anon()
+        .get(&url)
+        .go()
+        .expect_error(401, "share_password_required");
+    b.wait_until("the dialog shows the rules in force", |b| {
+        b.text_now(&format!("{SHARE_OPEN} [data-share-state]"))
+            .is_some_and(|t| t.contains("0 of 3"))
+    });
+    screenshots_and_phone_fit(&mut b, "share-dialog");
+    b.click(&format!("{SHARE_OPEN} [data-action=\"close\"]"));
+    b.wait_gone(SHARE_OPEN);
+    b.wait_until("the focus is back on the row", |b| {
+        b.js(
+            "return !!document.activeElement?.closest(arguments[0]);",
+            vec![json!(row)],
+        ) == json!(true)
+    });
+    assert_eq!(
+        b.prop(
+            &format!("{row} [data-col=\"shared\"] a[data-share-url]"),
+            "href"
+        )
+        .as_deref(),
+        Some(url.as_str())
+    );
+
+    // The owner, signed in, opens the protected link like anyone: the page asks for the
+    // password (a 401 that must not end the session), and the app is still theirs after.
+    b.goto(&url);
+    wait_state(&b, "shared", "password");
+    assert!(
+        b.exists("[data-nav=\"files\"]"),
+        "the header stays for a signed-in visitor"
+    );
+    b.goto("/files");
+    b.wait_page("files");
+    assert_eq!(b.path(), "/files", "still signed in");
+    b.find(&row);
+
+    // Later: a limit of 0 is refused where it was typed; then the password goes and the
+    // limit rises, and the expiry (untouched) stays as it was.
+    b.click(&format!("{row} [data-action=\"share\"]"));
+    b.find(SHARE_OPEN);
+    b.fill(&field("share", "max_downloads"), "0");
+    submit(&b, "share");
+    field_error(&b, "max_downloads");
+    b.click(&format!("{SHARE_OPEN} input[name=\"remove_password\"]"));
+    b.fill(&field("share", "max_downloads"), "10");
+    mark_toasts_seen(&b);
+    submit(&b, "share");
+    wait_new_toast(&b);
+    let share = api
+        .get(&format!("/api/files/{report_id}"))
+        .go()
+        .expect(200)
+        .json()["file"]["share"]
+        .clone();
+    assert_eq!(share["has_password"], json!(false));
+    assert_eq!(share["max_downloads"], json!(10));
+    assert_eq!(share["expires_at"], json!(expires_at));
+    assert_eq!(share["url"], json!(url), "the same link");
+    server.anon().get(&url).go().expect(200);
+    b.click(&format!("{SHARE_OPEN} [data-action=\"close\"]"));
+    b.wait_gone(SHARE_OPEN);
+
+    // A folder, shared with no rules at all.
+    let folder = folder_row(&projects);
+    let folder_url = share_from_row(&b, &folder);
+    let shared_folder = api
+        .get(&format!("/api/folders/{projects}"))
+        .go()
+        .expect(200)
+        .json()["folder"]["share"]
+        .clone();
+    assert_eq!(shared_folder["url"], json!(folder_url));
+    assert_eq!(shared_folder["has_password"], json!(false));
+    assert!(shared_folder["max_downloads"].is_null() && shared_folder["expires_at"].is_null());
+    b.find(&format!("{folder} [data-col=\"shared\"] a[data-share-url]"));
+
+    assert!(
+        b.exists("button[data-action=\"request-files\"][hidden]"),
+        "the root has no file requests"
+    );
+
+    // A file request on the folder, its size limit typed as people say it.
+    b.click(&format!("{folder} [data-action=\"request\"]"));
+    b.find(REQUEST_OPEN);
+    assert_labelled_inputs(
+        &b,
+        "request",
+        &["label", "expires_at", "max_files", "max_bytes", "password"],
+    );
+    b.fill(&field("request", "label"), "Scans for the project");
+    b.fill(&field("request", "max_files"), "5");
+    b.fill(&field("request", "max_bytes"), "5 MB");
+    submit(&b, "request");
+    let made = format!("{REQUEST_OPEN} [data-request-made] input[data-link-url]");
+    b.find(&made);
+    let request_url = b.prop(&made, "value").expect("the link");
+    assert!(loaded_image_width(&b, &format!("{REQUEST_OPEN} img[data-qr]")) > 0);
+    let requests = api.get("/api/requests").go().expect(200).json();
+    let request = &requests["requests"][0];
+    assert_eq!(request["url"], json!(request_url));
+    assert_eq!(request["folder_id"], json!(projects));
+    assert_eq!(request["label"], json!("Scans for the project"));
+    assert_eq!(request["max_files"], json!(5));
+    assert_eq!(request["max_bytes"], json!(5_000_000));
+    assert_eq!(request["has_password"], json!(false));
+    screenshots_and_phone_fit(&mut b, "request-dialog");
+    b.click(&format!("{REQUEST_OPEN} [data-action=\"close\"]"));
+    b.wait_gone(REQUEST_OPEN);
+    // Inside the folder, its toolbar asks for files too.
+    b.click(&format!("{folder} a[data-action=\"open\"]"));
+    wait_folder(&b, Some(&projects));
+    b.click("button[data-action=\"request-files\"]");
+    b.find(REQUEST_OPEN);
+    b.click(&format!("{REQUEST_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(REQUEST_OPEN);
+    b.assert_clean_console();
+}
+
+/// The Shares page: every link and file request of the account with its rules and use;
+/// a link copied, a link revoked (after a question; it stops working for everyone) and a
+/// file request closed (it takes nothing more), each checked through the API.
+#[test]
+fn the_shares_page_lists_links_and_requests_and_revokes_them() {
+    let server = Server::start();
+    let Some(mut b) = Browser::launch(&server.base) else {
+        return;
+    };
+    let (_, api) = user(&server, "tomas");
+    let file = upload_put(&api, "budget.xlsx", b"numbers");
+    let file_id = id(&file);
+    let file_share = api
+        .post(&format!("/api/files/{file_id}/share"))
+        .json(&json!({"password": "pw for budget", "max_downloads": 4}))
+        .go()
+        .expect(200)
+        .json()["file"]["share"]
+        .clone();
+    let photos = create_folder(&api, "Photos", None);
+    let inbox = create_folder(&api, "Inbox", Some(&photos));
+    let folder_share = api
+        .post(&format!("/api/folders/{photos}/share"))
+        .json(&json!({"expires_at": "2099-12-31T12:00:00Z"}))
+        .go()
+        .expect(200)
+        .json()["folder"]["share"]
+        .clone();
+    let request = api
+        .post(&format!("/api/folders/{inbox}/requests"))
+        .json(&json!({"label": "Receipts", "max_bytes": 2_000_000_000u64}))
+        .go()
+        .expect(201)
+        .json()["request"]
+        .clone();
+    let request_id = id(&request);
+    let request_url = request["url"].as_str().expect("url").to_string();
+
+    b.goto("/login");
+    log_in(&b, "tomas", PASSWORD);
+    b.wait_page("files");
+    b.click("[data-nav=\"shares\"]");
+    b.wait_page("shares");
+    assert_eq!(b.path(), "/shares");
+    let file_row =
+        format!("table[data-table=\"shares\"] tr[data-share-id=\"{file_id}\"][data-kind=\"file\"]");
+    let folder_row = format!(
+        "table[data-table=\"shares\"] tr[data-share-id=\"{photos}\"][data-kind=\"folder\"]"
+    );
+    let request_row =
+        format!("table[data-table=\"requests\"] tr[data-request-id=\"{request_id}\"]");
+    b.find(&file_row);
+    b.find(&folder_row);
+    b.find(&request_row);
+    assert_eq!(
+        b.prop(&format!("{file_row} a[data-share-url]"), "href")
+            .as_deref(),
+        file_share["url"].as_str()
+    );
+    assert_eq!(
+        b.text(&format!("{file_row} [data-col=\"password\"]")),
+        "Yes"
+    );
+    assert!(
+        b.text(&format!("{file_row} [data-col=\"downloads\"]"))
+            .contains("0 of 4")
+    );
+    assert_eq!(
+        b.text(&format!("{folder_row} [data-col=\"password\"]")),
+        "No"
+    );
+    assert!(
+        b.text(&format!("{folder_row} [data-col=\"expires\"]"))
+            .contains("2099")
+    );
+    assert_eq!(
+        b.text(&format!("{request_row} [data-col=\"label\"]")),
+        "Receipts"
+    );
+    assert_eq!(
+        b.text(&format!("{request_row} [data-col=\"folder\"]")),
+        "Photos › Inbox"
+    );
+    assert!(
+        b.text(&format!("{request_row} [data-col=\"bytes\"]"))
+            .contains("2 GB")
+    );
+    assert_eq!(
+        b.prop(&format!("{request_row} a[data-request-url]"), "href")
+            .as_deref(),
+        Some(request_url.as_str())
+    );
+    screenshots_and_phone_fit(&mut b, "shares");
+
+    // Copy the folder's link.
+    b.grant("clipboard-read");
+    mark_toasts_seen(&b);
+    b.click(&format!("{folder_row} [data-action=\"copy-link\"]"));
+    wait_new_toast(&b);
+    let copied = b.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         navigator.clipboard.readText().then(done, (e) => done('unreadable: ' + e));",
+        vec![],
+    );
+    assert_eq!(copied.as_str(), folder_share["url"].as_str());
+
+    // Revoke the file's link: a cancel keeps it, a confirm kills it for everyone.
+    b.click(&format!("{file_row} [data-action=\"revoke\"]"));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"cancel\"]"));
+    b.wait_gone(CONFIRM_OPEN);
+    assert!(b.exists(&file_row));
+    b.click(&format!("{file_row} [data-action=\"revoke\"]"));
+    assert!(
+        b.text(CONFIRM_OPEN).contains("budget.xlsx"),
+        "names the file"
+    );
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&file_row);
+    let after = api
+        .get(&format!("/api/files/{file_id}"))
+        .go()
+        .expect(200)
+        .json();
+    assert!(after["file"]["share"].is_null() && after["file"]["share_url"].is_null());
+    server
+        .anon()
+        .get(file_share["url"].as_str().unwrap())
+        .go()
+        .expect_error(404, "not_found");
+    let listed = api.get("/api/shares").go().expect(200).json();
+    assert_eq!(listed["shares"].as_array().map(Vec::len), Some(1));
+
+    // Close the file request: it takes nothing more.
+    b.click(&format!("{request_row} [data-action=\"delete\"]"));
+    b.click(&format!("{CONFIRM_OPEN} [data-action=\"confirm\"]"));
+    b.wait_gone(&request_row);
+    b.find("[data-empty=\"requests\"]");
+    let requests = api.get("/api/requests").go().expect(200).json();
+    assert_eq!(requests["requests"], json!([]));
+    let token = request_url.rsplit('/').next().unwrap();
+    server
+        .anon()
+        .get(&format!("/r/{token}/info"))
+        .go()
+        .expect_error(404, "not_found");
+
+    // A session that has ended elsewhere does not stand in the way of a link: the page
+    // opens, signed out, instead of sending the visitor to log in.
+    let session = browser_token(&b, &server, "tomas");
+    server
+        .client(&session)
+        .post("/api/auth/logout")
+        .go()
+        .expect(204);
+    b.goto(folder_share["url"].as_str().unwrap());
+    wait_state(&b, "shared", "folder");
+    assert!(!b.exists("[data-nav]"), "signed out now");
+    assert!(b.path().starts_with("/s/"), "{}", b.path());
+    b.assert_clean_console();
+}
+
+/// Every string of the app exists in English and in Russian, with the plural forms each
+/// language needs; and a visitor's page switches language in place.
+#[test]
+fn every_string_is_in_both_languages_and_link_pages_switch() {
+    let server = Server::start();
+    let Some(b) = Browser::launch(&server.base) else {
+        return;
+    };
+    b.goto("/login");
+    b.wait_page("login");
+    let problems = b.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         Promise.all([import('/i18n/en.js'), import('/i18n/ru.js')]).then(([en, ru]) => { \
+           const plural = (v) => v && typeof v === 'object' && typeof v.other === 'string'; \
+           const walk = (o, p = '') => Object.entries(o).flatMap(([k, v]) => \
+             v && typeof v === 'object' && !plural(v) ? walk(v, p + k + '.') : [[p + k, v]]); \
+           const [a, b] = [new Map(walk(en.default)), new Map(walk(ru.default))]; \
+           const out = []; \
+           for (const k of a.keys()) if (!b.has(k)) out.push('ru lacks ' + k); \
+           for (const k of b.keys()) if (!a.has(k)) out.push('en lacks ' + k); \
+           for (const [k, v] of b) if (plural(v) && plural(a.get(k)) && !['one', 'few', 'many'].every((f) => f in v)) \
+             out.push('ru plural ' + k + ' lacks a form'); \
+           for (const [k, v] of a) if (plural(v) && !('one' in v)) out.push('en plural ' + k + ' lacks one'); \
+           done(out); \
+         }, (e) => done(['cannot load: ' + e]));",
+        vec![],
+    );
+    assert_eq!(problems, json!([]), "the catalogues differ");
+
+    let (_, api) = user(&server, "ursula");
+    let file = upload_put(&api, "notes.txt", NOTES.as_bytes());
+    let url = api
+        .post(&format!("/api/files/{}/share", id(&file)))
+        .json(&json!({"max_downloads": 5}))
+        .go()
+        .expect(200)
+        .json()["file"]["share_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    b.goto(&url);
+    wait_state(&b, "shared", "file");
+    let english = b.text("main a[data-action=\"download\"]");
+    b.select("select[data-lang-switch]", "ru");
+    b.wait_until("the page is in Russian", |b| {
+        b.text_now("main a[data-action=\"download\"]")
+            .is_some_and(|t| t != english && t.contains("Скачать"))
+    });
+    assert!(
+        b.text("main [data-downloads-left]")
+            .contains("Осталось 5 скачиваний"),
+        "{}",
+        b.text("main [data-downloads-left]")
+    );
+    b.select("select[data-lang-switch]", "en");
     b.assert_clean_console();
 }

@@ -1,6 +1,8 @@
 // Every HTTP call the app makes. Each one carries `Authorization: Token …` when there is
 // a session, and a 401 on a call that carried a token ends the session (the handler set
-// by app.js forgets the token and shows the login page).
+// by app.js forgets the token and shows the login page). The calls of a visitor at a
+// share or file request link are the exception: they never carry the token (see "Links,
+// as a visitor" below).
 
 import { currentToken } from './session.js';
 
@@ -56,8 +58,8 @@ async function errorFrom(status, readBody, retryAfter) {
  * Calls the API and resolves with the parsed JSON (null for 204), or rejects with an
  * ApiError. An abort (page left) rejects with the browser's AbortError.
  */
-async function call(method, path, { json, body, signal } = {}) {
-  const headers = authHeaders();
+async function call(method, path, { json, body, signal, anonymous = false } = {}) {
+  const headers = anonymous ? {} : authHeaders();
   const init = { method, headers, signal };
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -115,8 +117,6 @@ export const updateFile = (id, changes) => call('PATCH', fileUrl(id), { json: ch
 export const deleteFile = (id) => call('DELETE', fileUrl(id));
 /** A signed content URL valid for a few minutes, usable where no header can be sent. */
 export const contentLink = (id) => call('POST', fileUrl(id, '/link')).then((r) => r.url);
-export const shareFile = (id) => call('POST', fileUrl(id, '/share')).then((r) => r.file);
-export const unshareFile = (id) => call('DELETE', fileUrl(id, '/share'));
 
 /** The first `limit` bytes behind a signed URL (a Range request), as UTF-8 text. */
 export async function fetchTextStart(url, limit, signal) {
@@ -201,6 +201,95 @@ export const listTrash = ({ userId, cursor, limit, signal } = {}) =>
 export const restoreFromTrash = (kind, id, userId) => call('POST', trashUrl(kind, id, `/restore${query({ user: userId })}`));
 export const purgeFromTrash = (kind, id, userId) => call('DELETE', trashUrl(kind, id, query({ user: userId })));
 export const emptyTrash = (userId) => call('DELETE', `/api/trash${query({ user: userId })}`);
+
+// Shares and file requests, the owner's side (`kind`: 'file' or 'folder')
+const shareUrl = (kind, id) => `/api/${kind === 'folder' ? 'folders' : 'files'}/${encodeURIComponent(id)}/share`;
+const shared = (r) => r.file ?? r.folder;
+
+/**
+ * Shares an entry with `rules` (`{expires_at?, password?, max_downloads?}`); sharing again
+ * keeps the link. Resolves with the file or folder, its `share` filled in.
+ */
+export const shareEntry = (kind, id, rules = {}) => call('POST', shareUrl(kind, id), { json: rules }).then(shared);
+/** Changes the rules named in `changes` (null removes one); 404 when not shared. */
+export const updateShare = (kind, id, changes) => call('PATCH', shareUrl(kind, id), { json: changes }).then(shared);
+/** Revokes the link for good: sharing again makes a new one. */
+export const unshareEntry = (kind, id) => call('DELETE', shareUrl(kind, id));
+/** The caller's shares, newest first (expired and used-up ones too): `[{kind, id, name, parent_id, size?, share}]`. */
+export const listShares = (signal) => call('GET', '/api/shares', { signal }).then((r) => r.shares);
+
+/** A file request on folder `folderId`: `fields` = `{label?, expires_at?, max_files?, max_bytes?, password?}`. */
+export const createRequest = (folderId, fields) =>
+  call('POST', folderUrl(folderId, '/requests'), { json: fields }).then((r) => r.request);
+export const listRequests = (signal) => call('GET', '/api/requests', { signal }).then((r) => r.requests);
+export const deleteRequest = (id) => call('DELETE', `/api/requests/${encodeURIComponent(id)}`);
+
+/** The QR code of `text` as an SVG Blob, drawn by the server (nothing leaves it). */
+export async function qrCode(text, signal) {
+  const headers = authHeaders();
+  let response;
+  try {
+    response = await fetch(`/api/qr${query({ text })}`, { headers, signal });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0);
+  }
+  if (!response.ok) throw await failure(response, Boolean(headers.Authorization));
+  return response.blob();
+}
+
+// ---------------------------------------------------------------------------------------
+// Links, as a visitor (`link`: 's' for a share, 'r' for a file request; `token` from the
+// address; `grant` from unlocking a password, or null)
+//
+// These never send the session's token, even when someone is signed in: the link is the
+// only key, and a 401 here means "password needed", which must not end anyone's session.
+
+const linkUrl = (link, token, rest = '') => `/${link}/${encodeURIComponent(token)}${rest}`;
+
+/**
+ * What a link shows: a share's `{kind, name, …}` (a folder's page at `path`, from
+ * `cursor`) or a file request's `{label, expires_at, files_left, bytes_left}`.
+ */
+export const linkInfo = (link, token, { grant = null, path = null, cursor = null, signal } = {}) =>
+  call('GET', linkUrl(link, token, `/info${query({ path, cursor, grant })}`), { signal, anonymous: true });
+
+/** Trades the link's password for `{url, expires_at}`: the address with `?grant=…`. */
+export const unlockLink = (link, token, password) =>
+  call('POST', linkUrl(link, token, '/unlock'), { json: { password }, anonymous: true });
+
+/**
+ * The address of a share's bytes: the file, a file inside a shared folder (`path`), or a
+ * folder as a zip. `inline` asks to show rather than save (it counts as a download).
+ */
+export const shareDownloadUrl = (token, { path = null, inline = false, grant = null } = {}) =>
+  linkUrl('s', token, `/download${query({ path, inline: inline ? '1' : null, grant })}`);
+
+/**
+ * Sends one file through a file request as the raw body of `PUT /r/{token}/files`, with
+ * the visitor's name in `from`. (Raw rather than multipart: the request's byte limit is
+ * checked against the exact length.) Returns `{done, abort}` as `uploadFile` does; `done`
+ * resolves with `{name, size}`.
+ */
+export function dropFile(token, file, { from = '', grant = null, onProgress }) {
+  const xhr = new XMLHttpRequest();
+  const url = linkUrl('r', token, `/files${query({ name: file.name, from, grant })}`);
+  const done = new Promise((resolve, reject) => {
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status === 201) {
+        resolve(JSON.parse(xhr.responseText).received);
+        return;
+      }
+      errorFrom(xhr.status, () => JSON.parse(xhr.responseText), xhr.getResponseHeader('Retry-After')).then(reject);
+    };
+    xhr.onerror = () => reject(new ApiError(0));
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+  });
+  xhr.open('PUT', url);
+  xhr.send(file);
+  return { done, abort: () => xhr.abort() };
+}
 
 // Administration
 export const listUsers = (signal) => call('GET', '/api/admin/users', { signal }).then((r) => r.users);

@@ -4,26 +4,33 @@
 import * as api from './api.js';
 import { forgetAllAvatars } from './avatar.js';
 import { h, toast } from './dom.js';
-import { markCurrent, renderHeader } from './header.js';
+import { markCurrent, renderHeader, setBrandLink } from './header.js';
 import { currentLanguage, messageText, onLanguageChange } from './i18n.js';
 import { currentToken, forgetToken, loadToken, saveToken } from './session.js';
 import { cancelAllUploads } from './upload.js';
 import { USER_UPDATED } from './usage.js';
 import * as adminPage from './pages/admin.js';
+import * as dropPage from './pages/drop.js';
 import * as filesPage from './pages/files.js';
 import * as loginPage from './pages/login.js';
 import * as notFoundPage from './pages/not-found.js';
 import * as profilePage from './pages/profile.js';
 import * as registerPage from './pages/register.js';
+import * as sharedPage from './pages/shared.js';
+import * as sharesPage from './pages/shares.js';
 import * as trashPage from './pages/trash.js';
 import * as userFilesPage from './pages/user-files.js';
 
-// `access`: guest (signed-out visitors; the signed-in go on to their files), user, admin.
+// `access`: guest (signed-out visitors; the signed-in go on to their files), user, admin,
+// or link: a share or file request link, the same page for anyone, signed in or not.
 const ROUTES = [
   { pattern: /^\/login$/, page: loginPage, access: 'guest' },
   { pattern: /^\/register$/, page: registerPage, access: 'guest' },
+  { pattern: /^\/s\/([^/]+)$/, page: sharedPage, access: 'link' },
+  { pattern: /^\/r\/([^/]+)$/, page: dropPage, access: 'link' },
   { pattern: /^\/files(?:\/([^/]+))?$/, page: filesPage, access: 'user' },
   { pattern: /^\/trash$/, page: trashPage, access: 'user' },
+  { pattern: /^\/shares$/, page: sharesPage, access: 'user' },
   { pattern: /^\/profile$/, page: profilePage, access: 'user' },
   { pattern: /^\/admin$/, page: adminPage, access: 'admin' },
   { pattern: /^\/admin\/users\/([^/]+)\/trash$/, page: trashPage, access: 'admin' },
@@ -89,6 +96,8 @@ function render({ moveFocus }) {
     return;
   }
 
+  // A visitor at a link has nowhere else in the app to go: the name is not a link then.
+  setBrandLink(!(route.access === 'link' && !me));
   // A viewer or question left open belongs to the place being left (Back was pressed).
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   // A page that can show the new address itself (another folder of the same file
@@ -164,9 +173,12 @@ function refreshMeIfStale() {
   if (document.visibilityState === 'visible' && Date.now() - lastMeRefresh > ME_REFRESH_MIN_GAP_MS) refreshMe();
 }
 
-function signOutLocally() {
-  page?.abort();
-  shown = null;
+/** Forgets the session here; `keepPage`: the page on screen needs none and stays. */
+function signOutLocally({ keepPage = false } = {}) {
+  if (!keepPage) {
+    page?.abort();
+    shown = null;
+  }
   cancelAllUploads();
   me = null;
   forgetAllAvatars();
@@ -178,6 +190,12 @@ function signOutLocally() {
 function sessionEnded() {
   if (!currentToken()) return; // several calls can fail at once; act on the first
   const here = location.pathname + location.search;
+  if (routeFor(location.pathname).access === 'link') {
+    // A link's page works without a session: it stays, and only the header changes.
+    signOutLocally({ keepPage: true });
+    setBrandLink(false);
+    return;
+  }
   signOutLocally();
   toast(['session.expired']);
   navigate(`/login?next=${encodeURIComponent(here)}`, { replace: true });
@@ -229,8 +247,12 @@ async function boot() {
       me = await api.getMe();
       lastMeRefresh = Date.now();
     } catch (err) {
-      if (err.status !== 401) showUnreachable(); // a 401 has shown the login page already
-      return;
+      // A link's page needs no session: it opens even when the token is refused or the
+      // account cannot be read. Elsewhere a 401 has shown the login page already.
+      if (routeFor(location.pathname).access !== 'link') {
+        if (err.status !== 401) showUnreachable();
+        return;
+      }
     }
   }
   renderHeader(me, { onLogout: logout });

@@ -5,7 +5,7 @@
 // folder, and the links here (a folder's name, a breadcrumb) change the URL.
 
 import * as api from './api.js';
-import { copyLink, copyText } from './clipboard.js';
+import { copyLink } from './clipboard.js';
 import { confirmAction, h, replaceChildren, toast } from './dom.js';
 import { dragSource, dropTargets } from './drag-move.js';
 import { errorMessage } from './errors.js';
@@ -16,8 +16,10 @@ import { icon } from './icons.js';
 import { editInPlace } from './inline-edit.js';
 import { chooseFolder } from './move-dialog.js';
 import { askNewFolder } from './new-folder.js';
+import { openRequestDialog } from './request-dialog.js';
 import * as rules from './rules.js';
 import { createSearch } from './search.js';
+import { openShareDialog } from './share-dialog.js';
 import { UPLOADED } from './upload.js';
 import { createUploadPanel } from './upload-panel.js';
 import { openViewer, previewKind } from './viewer.js';
@@ -47,11 +49,14 @@ export function mountFileBrowser(main, options) {
     h('button', { type: 'button', class: 'button', data: { action } }, icon(symbol), h('span', { t: label }));
   const newFolderButton = toolbarButton('new-folder', 'folder-plus', 'files.new_folder');
   const zipButton = toolbarButton('download-zip', 'download', 'files.download_zip');
+  // A file request needs a real folder: the root has none to offer.
+  const requestButton = toolbarButton('request-files', 'inbox', 'files.request_here');
+  requestButton.hidden = true;
   const listArea = h('div', { class: 'list-area' }, table.element);
   const moreButton = h('button', { type: 'button', class: 'button', data: { action: 'load-more' }, t: 'files.load_more' });
   const listEnd = h('div', { class: 'list-end', data: { listEnd: '' }, hidden: true }, moreButton);
   const listCard = h('section', { class: 'card files-card', 'aria-labelledby': 'folder-name' },
-    h('div', { class: 'folder-bar' }, crumbNav, h('div', { class: 'folder-actions' }, newFolderButton, zipButton)),
+    h('div', { class: 'folder-bar' }, crumbNav, h('div', { class: 'folder-actions' }, newFolderButton, requestButton, zipButton)),
     listArea,
     listEnd);
   const search = createSearch({
@@ -89,6 +94,7 @@ export function mountFileBrowser(main, options) {
   moreButton.addEventListener('click', () => loadPage(here));
   newFolderButton.addEventListener('click', () => guard(null, newFolder));
   zipButton.addEventListener('click', () => guard(null, () => downloadZip(here.id)));
+  requestButton.addEventListener('click', () => here?.folder && guard(null, () => openRequestDialog({ folder: here.folder })));
 
   document.addEventListener(UPLOADED, (event) => {
     const file = event.detail;
@@ -156,6 +162,7 @@ export function mountFileBrowser(main, options) {
         table.clear();
         state.folder = page.folder;
         state.path = page.path;
+        requestButton.hidden = !page.folder;
         showCrumbs(state);
         onFolder(page.folder);
       }
@@ -353,27 +360,15 @@ export function mountFileBrowser(main, options) {
         validate: rules.comment,
       }),
 
-    async share(file) {
-      const shared = await api.shareFile(file.id);
-      show({ kind: 'file', item: shared });
-      const copied = await copyText(shared.share_url);
-      toast(copied ? ['share.created_copied'] : ['share.created']);
-    },
-
-    'copy-link': (file) => copyLink(file.share_url),
-
-    async revoke(file) {
-      await api.unshareFile(file.id);
-      show({ kind: 'file', item: { ...file, share_url: null } });
-      toast(['share.revoked', { name: file.name }]);
-    },
+    share: (file) => shareWithDialog({ kind: 'file', item: file }),
+    'copy-link': (file) => copyLink(file.share.url),
 
     move: (file, button, entry) => moveWithDialog(entry),
 
     async delete(file) {
       const confirmed = await confirmAction({
         title: ['files.delete_title'],
-        message: [file.share_url ? 'files.delete_text_shared' : 'files.delete_text', { name: file.name, size: { bytes: file.size } }],
+        message: [file.share ? 'files.delete_text_shared' : 'files.delete_text', { name: file.name, size: { bytes: file.size } }],
         confirmLabel: 'files.delete_confirm',
       });
       if (!confirmed) return;
@@ -384,6 +379,13 @@ export function mountFileBrowser(main, options) {
 
   const FOLDER_ACTIONS = {
     download: (folder) => downloadZip(folder.id),
+    share: (folder) => shareWithDialog({ kind: 'folder', item: folder }),
+    'copy-link': (folder) => copyLink(folder.share.url),
+
+    async request(folder) {
+      await openRequestDialog({ folder });
+      table.rowOf(folder.id)?.querySelector('[data-action="request"]')?.focus();
+    },
 
     rename: (folder, button) =>
       editCell({ kind: 'folder', item: folder }, button.closest('.cell-edit'), {
@@ -405,6 +407,12 @@ export function mountFileBrowser(main, options) {
       trashed({ kind: 'folder', item: folder });
     },
   };
+
+  /** The share dialog; each change it makes redraws the row, which keeps the focus after. */
+  async function shareWithDialog(entry) {
+    await openShareDialog({ ...entry, onChange: (item) => show({ kind: entry.kind, item }) });
+    table.rowOf(entry.item.id)?.querySelector('[data-action="share"]')?.focus();
+  }
 
   /**
    * After a delete: the row goes, and a message offers to undo it. The server may keep no

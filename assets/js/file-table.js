@@ -10,6 +10,7 @@
 import { h } from './dom.js';
 import { setAttrText, setDateText, setSizeText } from './i18n.js';
 import { icon } from './icons.js';
+import { shareLinkCell } from './share-summary.js';
 import { previewKind } from './viewer.js';
 
 // `sort`: the API's sort key and the direction of a first click on the column (a first
@@ -27,7 +28,7 @@ const COLUMNS = [
 const DRAWN_MARGIN = '2500px 0px';
 
 // After an action redraws its row, focus goes to the control that took its place.
-const FOCUS_AFTER = { share: 'copy-link', revoke: 'share' };
+const FOCUS_AFTER = { 'copy-link': 'share' };
 
 // Kept while the app runs, so a folder opened later comes in the order the user chose.
 let sort = { key: 'name', order: 'asc' };
@@ -92,10 +93,6 @@ function fileRow(file) {
   const downloadedText = file.last_downloaded_at
     ? dateText(file.last_downloaded_at)
     : h('span', { class: 'muted', t: 'files.never' });
-  const sharing = file.share_url
-    ? h('a', { class: 'share-link', href: file.share_url, target: '_blank', rel: 'noopener noreferrer', data: { shareUrl: '' } },
-        icon('share'), h('span', { t: 'files.public_link' }))
-    : h('span', { class: 'muted', t: 'files.not_shared' });
 
   return h('tr', { data: { fileId: file.id }, draggable: 'true' },
     cell(name,
@@ -110,22 +107,34 @@ function fileRow(file) {
     cell(size, sizeText),
     cell(uploaded, dateText(file.uploaded_at)),
     cell(downloaded, downloadedText),
-    cell(shared, sharing),
+    cell(shared, sharedCell(file)),
     h('td', { class: 'col-actions' },
       h('div', { class: 'row-actions' },
         previewKind(file.content_type) && actionButton('view', 'view', 'files.view', file),
         actionButton('download', 'download', 'files.download_named', file),
-        file.share_url
-          ? [actionButton('copy-link', 'copy', 'files.copy_link', file), actionButton('revoke', 'revoke', 'files.revoke', file)]
-          : actionButton('share', 'share', 'files.share', file),
+        shareButtons(file),
         actionButton('move', 'move', 'files.move', file),
         actionButton('delete', 'trash', 'files.delete', file))));
+}
+
+/** The shared cell of a file or folder: its public link and how it stands, or "Not shared". */
+function sharedCell(item) {
+  return item.share ? shareLinkCell(item.share) : h('span', { class: 'muted', t: 'files.not_shared' });
+}
+
+/**
+ * "Share…" (the dialog: rules, QR code, revoking), and for a shared entry copying its link
+ * at once, the one thing done often enough to deserve its own button in every row.
+ */
+function shareButtons(item) {
+  if (!item.share) return actionButton('share', 'share', 'files.share', item);
+  return [actionButton('share', 'share', 'files.share_settings', item), actionButton('copy-link', 'copy', 'files.copy_link', item)];
 }
 
 /** A folder's row: its name is a link to it (open in a new tab works too). */
 function folderRow(folder, href) {
   const [name, comment, size, uploaded, downloaded, shared] = COLUMNS;
-  return h('tr', { class: 'folder-row', data: { folderId: folder.id }, draggable: 'true' },
+  return h('tr', { class: folder.share ? 'folder-row folder-shared' : 'folder-row', data: { folderId: folder.id }, draggable: 'true' },
     cell(name,
       h('div', { class: 'cell-edit cell-name' },
         h('span', { class: 'file-icon folder-icon' }, icon('folder')),
@@ -136,10 +145,12 @@ function folderRow(folder, href) {
     cell(size),
     cell(uploaded, dateText(folder.created_at)),
     cell(downloaded),
-    cell(shared),
+    cell(shared, sharedCell(folder)),
     h('td', { class: 'col-actions' },
       h('div', { class: 'row-actions' },
         actionButton('download', 'download', 'files.download_folder', folder),
+        shareButtons(folder),
+        actionButton('request', 'inbox', 'files.request', folder),
         actionButton('move', 'move', 'files.move', folder),
         actionButton('delete', 'trash', 'files.delete_folder', folder))));
 }

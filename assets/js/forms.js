@@ -4,6 +4,7 @@
 import { h } from './dom.js';
 import { setText } from './i18n.js';
 import { errorMessage, fieldErrorMessage } from './errors.js';
+import * as rules from './rules.js';
 
 /**
  * `<form data-form=NAME>` with our own messages instead of the browser's bubbles, and a
@@ -125,6 +126,16 @@ export function liveRules(formEl, rules) {
       return !firstBad;
     },
   };
+}
+
+/**
+ * A limit field (downloads, files) as typed: `{value}` (null: no limit) or `{problem}`. A
+ * number input holding what it cannot read ("1e") reads as empty, which is not "no limit".
+ */
+export function readLimit(input) {
+  const problem = input.validity.badInput ? ['rules.limit'] : rules.limit(input.value);
+  if (problem) return { problem };
+  return { value: input.value.trim() === '' ? null : Number(input.value) };
 }
 
 /** Runs `work` with the form's submit button disabled, so a double click sends once. */

@@ -1,5 +1,5 @@
-// The header: product name, navigation for the signed-in user (files, trash, and the
-// admin link only for admins), their avatar and name, log out, and the language switch.
+// The header: product name, navigation for the signed-in user (files, shares, trash, and
+// the admin link only for admins), their avatar and name, log out, and the language switch.
 
 import { avatarBadge, avatarVersion } from './avatar.js';
 import { h, replaceChildren } from './dom.js';
@@ -16,12 +16,14 @@ const languageSwitch = h(
 languageSwitch.value = currentLanguage();
 languageSwitch.addEventListener('change', () => setLanguage(languageSwitch.value));
 
+const brand = h('a', { class: 'brand', href: '/files', data: { link: '' } },
+  h('img', { class: 'brand-logo', src: '/favicon.svg', alt: '', width: '28', height: '28' }),
+  h('span', { t: 'app.name' }));
+
 replaceChildren(
   header,
   h('div', { class: 'header-inner' },
-    h('a', { class: 'brand', href: '/files', data: { link: '' } },
-      h('img', { class: 'brand-logo', src: '/favicon.svg', alt: '', width: '28', height: '28' }),
-      h('span', { t: 'app.name' })),
+    brand,
     navSlot,
     h('div', { class: 'lang' },
       h('label', { for: languageSwitch.id, class: 'visually-hidden', t: 'nav.language' }),
@@ -48,6 +50,7 @@ export function renderHeader(me, { onLogout }) {
   logout.addEventListener('click', onLogout);
   replaceChildren(navSlot, h('nav', { class: 'main-nav', tAttrs: { 'aria-label': 'nav.label' } },
     link('files', '/files', { t: 'nav.files' }, icon('folder')),
+    link('shares', '/shares', { t: 'nav.shares' }, icon('share')),
     link('trash', '/trash', { t: 'nav.trash' }, icon('trash')),
     me.is_admin && link('admin', '/admin', { t: 'nav.admin' }, icon('users')),
     link('profile', '/profile', { text: me.full_name || me.username }, avatarBadge(me)),
@@ -55,9 +58,18 @@ export function renderHeader(me, { onLogout }) {
   markCurrent(location.pathname);
 }
 
+/**
+ * Whether the product name links to the app. A signed-out visitor at a share or file
+ * request link has no account there: the name is then just a name.
+ */
+export function setBrandLink(enabled) {
+  if (enabled) brand.setAttribute('href', '/files');
+  else brand.removeAttribute('href');
+}
+
 /** Marks the nav link of the section `path` belongs to with aria-current. */
 export function markCurrent(path) {
-  const section = ['files', 'trash', 'admin', 'profile'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
+  const section = ['files', 'shares', 'trash', 'admin', 'profile'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
   for (const a of navSlot.querySelectorAll('a[data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -71,3 +71,25 @@ export function comment(value) {
   if (length > 1000) return ['rules.comment_long', { count: length }];
   return null;
 }
+
+// Share links and file requests (src/api/shares.rs, src/api/requests.rs)
+
+/** A link's password: empty means none, so only its length can be wrong. */
+export function linkPassword(value) {
+  return charCount(value) > 1024 ? ['rules.password_too_long'] : null;
+}
+
+/** A limit (downloads, files): a whole number, 1 or more; empty means no limit. */
+export function limit(value) {
+  const text = value.trim();
+  if (text === '') return null;
+  const n = Number(text);
+  return /^\d+$/.test(text) && n >= 1 && Number.isSafeInteger(n) ? null : ['rules.limit'];
+}
+
+/** One line of text of at most `max` characters: a request's label, a sender's name. */
+export function shortText(value, max) {
+  if (CONTROL.test(value)) return ['rules.no_control'];
+  const count = charCount(value);
+  return count > max ? ['rules.text_long', { max, count }] : null;
+}

@@ -236,11 +236,14 @@ impl Slot<'_> {
 }
 
 /// Starts one visitor's upload: the throttle, a slot under `max_files`, and an upload
-/// bounded by the request's bytes left and by the owner's quota.
+/// bounded by the request's bytes left and by the owner's quota. `file_length` is the
+/// file's own length when the request declares it (a raw `PUT`; a multipart body's
+/// length also holds its part headers), refused at once when it cannot fit.
 async fn start<'a>(
     app: &'a App,
     req: &Request,
     token: &str,
+    file_length: Option<u64>,
 ) -> Result<(FileRequest, Slot<'a>, Option<u64>)> {
     let request = open(app, req, token).await?;
     let ip = app.client_ip(req).to_string();
@@ -250,7 +253,7 @@ async fn start<'a>(
     let bytes_left = request
         .max_bytes
         .map(|max| max.saturating_sub(request.bytes_received));
-    if let (Some(left), Some(declared)) = (bytes_left, declared_length(req))
+    if let (Some(left), Some(declared)) = (bytes_left, file_length)
         && declared > left
     {
         return Err(over_max_bytes(left));
@@ -318,7 +321,7 @@ pub async fn put(app: &App, req: Request, token: &str) -> Result<Response> {
     let name = FileName::parse(&name).map_err(|m| Error::invalid("name", m))?;
     let from = params.remove("from").unwrap_or_default();
     short_text("from", &from, MAX_FROM_CHARS)?;
-    let (request, mut slot, bytes_left) = start(app, &req, token).await?;
+    let (request, mut slot, bytes_left) = start(app, &req, token, declared_length(&req)).await?;
     let result = async {
         let client_type =
             header_str(req.headers(), hyper::header::CONTENT_TYPE).map(str::to_string);
@@ -346,7 +349,7 @@ pub async fn post(app: &App, req: Request, token: &str) -> Result<Response> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         Error::UnsupportedMediaType("send multipart/form-data, or PUT the raw bytes".into())
     })?;
-    let (request, mut slot, bytes_left) = start(app, &req, token).await?;
+    let (request, mut slot, bytes_left) = start(app, &req, token, None).await?;
     let result = async {
         let constraints = multer::Constraints::new()
             .allowed_fields(vec!["file", "from"])

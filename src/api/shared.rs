@@ -52,10 +52,25 @@ async fn visit(app: &App, req: &Request, token: &str) -> Result<Visit> {
     Ok(Visit { entry, share })
 }
 
-/// The status a browser's page for `/s/{token}` carries: what the bytes would have
-/// answered (200, 401 with the password form, 404, 410, 429).
+/// `visit`, for what shows the share rather than sends its bytes (the page, `info`): a
+/// share with no download left is 410 `share_exhausted` there too. (A download may still
+/// resume past the limit: see `content::Counted`.)
+async fn visit_to_look(app: &App, req: &Request, token: &str) -> Result<Visit> {
+    let visit = visit(app, req, token).await?;
+    if visit
+        .share
+        .max_downloads
+        .is_some_and(|max| visit.share.download_count >= max)
+    {
+        return Err(Error::Closed("share_exhausted"));
+    }
+    Ok(visit)
+}
+
+/// The status a browser's page for `/s/{token}` carries: what the link answers (200, 401
+/// with the password form, 404, 410, 429).
 pub async fn page_status(app: &App, req: &Request, token: &str) -> StatusCode {
-    match visit(app, req, token).await {
+    match visit_to_look(app, req, token).await {
         Ok(_) => StatusCode::OK,
         Err(e) => e.status(),
     }
@@ -134,7 +149,7 @@ struct FileInfo<'a> {
 /// folder, the same head and one page of the folder at `path`: `{…, path: [names],
 /// folders: [{name}], files: [{name, size, content_type, uploaded_at}], next_cursor}`.
 pub async fn info(app: &App, req: Request, token: &str) -> Result<Response> {
-    let Visit { entry, share } = visit(app, &req, token).await?;
+    let Visit { entry, share } = visit_to_look(app, &req, token).await?;
     let downloads_left = share
         .max_downloads
         .map(|max| max.saturating_sub(share.download_count));
