@@ -219,7 +219,10 @@ fn max_files_and_max_bytes_are_exact_and_refusals_keep_nothing() {
     post_multipart(
         &server.anon(),
         &format!("{url}/files"),
-        &[Part::File { name: "a.bin", bytes: &[0u8; 60] }],
+        &[Part::File {
+            name: "a.bin",
+            bytes: &[0u8; 60],
+        }],
     )
     .expect(201);
     let over = drop_put(&server, &url, "b.bin", None, &[0u8; 41]);

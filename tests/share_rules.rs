@@ -268,7 +268,12 @@ fn downloads_count_from_byte_zero_and_stop_at_the_limit() {
         .get(&format!("{url}/info"))
         .go()
         .expect_error(410, "share_exhausted");
-    server.anon().get(&url).header("accept", "text/html").go().expect(410);
+    server
+        .anon()
+        .get(&url)
+        .header("accept", "text/html")
+        .go()
+        .expect(410);
     // Raising the limit opens it again.
     alice
         .patch(&format!("/api/files/{}/share", id(&file)))
