@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::auth::links::LinkSigner;
 use crate::auth::ratelimit::Limits;
 use crate::auth::{self, Caller, Hasher, SessionPolicy};
-use crate::blobs::{Blobs, Upload};
+use crate::blobs::{Allowance, Blobs, Upload};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{self, Request};
@@ -56,31 +56,42 @@ impl App {
         declared: Option<u64>,
         limit: Option<u64>,
     ) -> Result<Upload> {
-        // Read together, no upload's commit in between: see `blobs/quota.rs`.
-        let (committed, storage) = {
-            let _reading = self.blobs.reservations().reading(owner).await;
-            let committed = self.blobs.reservations().committed(owner);
-            let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
-            (committed, storage)
-        };
-        let allowance = match storage.quota_bytes {
-            None => None,
-            Some(quota) => {
-                let mut allowance =
-                    self.blobs
-                        .reservations()
-                        .allowance(owner, quota, storage.usage(), committed);
-                if !allowance.hold(declared.unwrap_or(0)) {
-                    return Err(Error::QuotaExceeded { quota });
-                }
-                Some(allowance)
-            }
-        };
+        let allowance = self.allowance(owner, declared.unwrap_or(0)).await?;
         let limit = match (self.config.max_upload_size, limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         self.blobs.start_upload(limit, allowance).await
+    }
+
+    /// The account's room under its quota for one more upload, holding `declared` bytes
+    /// at once (507 `quota_exceeded` when they do not fit); `None` for an account without
+    /// a quota. The usage counts the stored files, the trash and the lengths that
+    /// unfinished resumable uploads have announced.
+    pub async fn allowance(&self, owner: UserId, declared: u64) -> Result<Option<Allowance>> {
+        // Read together, no upload's commit in between: see `blobs/quota.rs`.
+        let (committed, storage, pending) = {
+            let _reading = self.blobs.reservations().reading(owner).await;
+            let committed = self.blobs.reservations().committed(owner);
+            let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
+            let pending = match storage.quota_bytes {
+                Some(_) => self.store.pending_upload_bytes(owner).await?,
+                None => 0,
+            };
+            (committed, storage, pending)
+        };
+        let Some(quota) = storage.quota_bytes else {
+            return Ok(None);
+        };
+        let used = storage.usage().saturating_add(pending);
+        let mut allowance = self
+            .blobs
+            .reservations()
+            .allowance(owner, quota, used, committed);
+        if !allowance.hold(declared) {
+            return Err(Error::QuotaExceeded { quota });
+        }
+        Ok(Some(allowance))
     }
 
     /// Whether deleting moves to the trash (`--trash-retention` above zero) or deletes

@@ -76,6 +76,10 @@ pub struct Settings {
     /// them; `0` deletes at once, with no trash.
     #[arg(long, env = "MYCLOUD_TRASH_RETENTION", default_value = "30d", global = true, value_parser = parse_retention)]
     pub trash_retention: Duration,
+    /// How long an unfinished resumable (tus) upload waits for its next bytes before the
+    /// reaper removes it, bytes and all.
+    #[arg(long, env = "MYCLOUD_UPLOAD_EXPIRY", default_value = "24h", global = true, value_parser = parse_duration)]
+    pub upload_expiry: Duration,
     /// How often the reaper runs.
     #[arg(long, env = "MYCLOUD_REAP_INTERVAL", default_value = "10m", global = true, value_parser = parse_duration)]
     pub reap_interval: Duration,
@@ -290,6 +294,7 @@ pub struct Config {
     pub max_upload_size: Option<u64>,
     pub default_quota: Option<u64>,
     pub trash_retention: Duration,
+    pub upload_expiry: Duration,
     pub reap_interval: Duration,
     pub trust_proxy: bool,
     pub limits: Limits,
@@ -387,6 +392,9 @@ impl Config {
         if s.reap_interval.is_zero() {
             return Err("--reap-interval must be more than 0".into());
         }
+        if s.upload_expiry.is_zero() {
+            return Err("--upload-expiry must be more than 0".into());
+        }
         Ok(Config {
             data_dir: s.data_dir,
             listen: s.listen,
@@ -398,6 +406,7 @@ impl Config {
             max_upload_size: s.max_upload_size,
             default_quota: s.default_quota,
             trash_retention: s.trash_retention,
+            upload_expiry: s.upload_expiry,
             reap_interval: s.reap_interval,
             trust_proxy: s.trust_proxy,
             limits,

@@ -41,6 +41,13 @@ pub enum Error {
     /// or with a wrong one (`wrong_password`).
     PasswordRequired(&'static str),
     TooLarge(String),
+    /// 460 (tus's checksum extension): a `PATCH`'s bytes are not what `Upload-Checksum`
+    /// said; they were dropped.
+    ChecksumMismatch,
+    /// 412: a tus request without `Tus-Resumable: 1.0.0`.
+    TusVersion,
+    /// 429: the account has this many unfinished resumable uploads already.
+    TooManyUploads(u64),
     /// The request head is over `--max-header-size` or has more than `--max-headers`.
     HeadersTooLarge(String),
     /// The request stopped arriving: its head within `--header-timeout`, or its body for
@@ -111,6 +118,9 @@ impl Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Gone | Error::Closed(_) => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::ChecksumMismatch => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+            Error::TusVersion => StatusCode::PRECONDITION_FAILED,
+            Error::TooManyUploads(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -156,6 +166,21 @@ impl Error {
                 (code, visitor_message(code).into())
             }
             Error::TooLarge(message) => ("too_large", message.clone()),
+            Error::ChecksumMismatch => (
+                "checksum_mismatch",
+                "the bytes are not what Upload-Checksum says; they were dropped: send them again"
+                    .into(),
+            ),
+            Error::TusVersion => (
+                "tus_version",
+                "this server speaks tus 1.0.0: send Tus-Resumable: 1.0.0".into(),
+            ),
+            Error::TooManyUploads(max) => (
+                "too_many_uploads",
+                format!(
+                    "this account has {max} unfinished uploads already: finish or delete one first"
+                ),
+            ),
             Error::HeadersTooLarge(message) => ("headers_too_large", message.clone()),
             Error::RequestTimeout => (
                 "request_timeout",
@@ -251,6 +276,10 @@ fn visitor_message(code: &str) -> &'static str {
         "request_full" => "this upload link takes no more files",
         "share_password_required" => "this link needs its password: POST it to the unlock address",
         "wrong_password" => "wrong password",
+        "upload_expired" => {
+            "this upload waited too long for its next bytes and was removed: start it again"
+        }
+        "upload_lost" => "this upload's bytes are gone from the server: start it again",
         _ => "this link takes no more visitors",
     }
 }

@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use common::*;
 use serde_json::json;
 
@@ -60,6 +61,9 @@ fn expected(rule: &str, caller: Caller) -> Expect {
         "self-or-admin" | "owner-or-admin" | "signed-link-or-owner" => Status(404),
         "admin" if caller == Admin => Success,
         "admin" => Status(403),
+        // Only the account that created it; an admin's account is just another.
+        "creator" if caller == Owner => Success,
+        "creator" => Status(404),
         other => panic!("access rule {other:?} is new: teach tests/access_matrix.rs its answers"),
     }
 }
@@ -260,6 +264,23 @@ impl World {
         folder
     }
 
+    /// A new resumable upload of the owner's, one byte long: `/api/uploads/ID`.
+    fn owner_upload(&self) -> String {
+        let name = base64::engine::general_purpose::STANDARD.encode(self.unique_name("tus"));
+        let location = self
+            .owner()
+            .post("/api/uploads")
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "1")
+            .header("Upload-Metadata", format!("filename {name}"))
+            .go()
+            .expect(201)
+            .header("location")
+            .expect("Location");
+        let id = location.rsplit('/').next().unwrap_or_default();
+        format!("/api/uploads/{id}")
+    }
+
     /// A new file request of the owner's, for a call to delete.
     fn owner_request(&self) -> String {
         let folder = self.owner_folder();
@@ -420,6 +441,36 @@ impl World {
                 .go(),
             ("DELETE", "/api/requests/{id}") => client
                 .delete(&format!("/api/requests/{}", self.owner_request()))
+                .go(),
+            ("OPTIONS", "/api/uploads") => client.request(reqwest::Method::OPTIONS, path).go(),
+            ("OPTIONS", "/api/uploads/{id}") => client
+                .request(reqwest::Method::OPTIONS, &self.owner_upload())
+                .go(),
+            ("GET", "/api/uploads") => client.get(path).go(),
+            ("POST", "/api/uploads") => {
+                let name =
+                    base64::engine::general_purpose::STANDARD.encode(self.unique_name("new"));
+                client
+                    .post(path)
+                    .header("Tus-Resumable", "1.0.0")
+                    .header("Upload-Length", "1")
+                    .header("Upload-Metadata", format!("filename {name}"))
+                    .go()
+            }
+            ("HEAD", "/api/uploads/{id}") => client
+                .head(&self.owner_upload())
+                .header("Tus-Resumable", "1.0.0")
+                .go(),
+            ("PATCH", "/api/uploads/{id}") => client
+                .patch(&self.owner_upload())
+                .header("Tus-Resumable", "1.0.0")
+                .header("Upload-Offset", "0")
+                .header("Content-Type", "application/offset+octet-stream")
+                .body(b"x".to_vec())
+                .go(),
+            ("DELETE", "/api/uploads/{id}") => client
+                .delete(&self.owner_upload())
+                .header("Tus-Resumable", "1.0.0")
                 .go(),
             ("GET", "/s/{token}") => client.get(&self.share_path).go(),
             ("HEAD", "/s/{token}") => client.head(&self.share_path).go(),

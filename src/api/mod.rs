@@ -18,6 +18,7 @@ pub mod search;
 pub mod shared;
 pub mod shares;
 pub mod trash;
+pub mod uploads;
 pub mod visitor;
 pub mod zip;
 

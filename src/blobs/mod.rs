@@ -9,8 +9,10 @@
 //! chunks from one blocking task per transfer.
 
 pub mod chunks;
+mod partial;
 mod quota;
 
+pub use partial::{Appending, Checksum, PartLock};
 pub use quota::{Allowance, Reservations};
 
 use std::fs::{self, File, OpenOptions};
@@ -49,6 +51,8 @@ pub struct Blobs {
     root: PathBuf,
     /// The bytes each account's uploads in flight hold under its quota.
     reservations: Arc<Reservations>,
+    /// Resumable uploads whose part file a `PATCH` is writing.
+    part_locks: Arc<partial::PartLocks>,
 }
 
 impl Blobs {
@@ -58,6 +62,7 @@ impl Blobs {
         let blobs = Blobs {
             root: data_dir.to_path_buf(),
             reservations: Arc::default(),
+            part_locks: Arc::default(),
         };
         for dir in [
             blobs.root.clone(),
@@ -156,7 +161,7 @@ impl Blobs {
         .await?;
         let temp = TempFile { path: Some(path) };
         let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
-        let writer = tokio::task::spawn_blocking(move || write_all_then_sync(file, rx));
+        let writer = tokio::task::spawn_blocking(move || write_all_then_sync(file, rx, 0));
         Ok(Upload {
             temp,
             tx: Some(tx),
@@ -200,29 +205,7 @@ impl Blobs {
         let Some(temp) = upload.temp.path.clone() else {
             return Err(Error::Internal("upload committed twice".into()));
         };
-        blocking(move || {
-            let dir = target
-                .parent()
-                .ok_or_else(|| io::Error::other("target has no folder"))?;
-            if !dir.exists() {
-                fs::DirBuilder::new().mode(0o700).create(dir).or_else(|e| {
-                    if e.kind() == io::ErrorKind::AlreadyExists {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
-                sync_dir(
-                    dir.parent()
-                        .ok_or_else(|| io::Error::other("folder has no parent"))?,
-                )?;
-            }
-            crash_point("before_rename");
-            fs::rename(&temp, &target)?;
-            crash_point("after_rename");
-            sync_dir(dir)
-        })
-        .await?;
+        blocking(move || move_into_place(&temp, &target)).await?;
         upload.temp.path = None;
         Ok(())
     }
@@ -314,9 +297,39 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-fn write_all_then_sync(mut file: File, mut rx: mpsc::Receiver<Bytes>) -> io::Result<()> {
-    let mut written = 0;
-    let mut flushed = 0;
+/// Renames `temp` to `target` durably: the folder made if need be (and its parent
+/// fsynced), then the rename, then the folder fsynced, so the name survives power loss.
+fn move_into_place(temp: &Path, target: &Path) -> io::Result<()> {
+    let dir = target
+        .parent()
+        .ok_or_else(|| io::Error::other("target has no folder"))?;
+    if !dir.exists() {
+        fs::DirBuilder::new().mode(0o700).create(dir).or_else(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
+        sync_dir(
+            dir.parent()
+                .ok_or_else(|| io::Error::other("folder has no parent"))?,
+        )?;
+    }
+    crash_point("before_rename");
+    fs::rename(temp, target)?;
+    crash_point("after_rename");
+    sync_dir(dir)
+}
+
+/// Writes what `rx` brings to `file` (positioned at `start`), then fsyncs it.
+fn write_all_then_sync(
+    mut file: File,
+    mut rx: mpsc::Receiver<Bytes>,
+    start: u64,
+) -> io::Result<()> {
+    let mut written = start;
+    let mut flushed = start;
     while let Some(chunk) = rx.blocking_recv() {
         file.write_all(&chunk)?;
         written += chunk.len() as u64;

@@ -26,7 +26,9 @@ use crate::clock::Timestamp;
 use crate::config::ImportConflict;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, FileId, FolderId, UserId};
-use crate::store::{After, FileRow, OnConflict, Order, Sort, SortValue, Stored, fold};
+use crate::store::{
+    After, FileRow, OnConflict, Order, Sort, SortValue, Stored, fold, is_name_taken,
+};
 use crate::validate::FileName;
 use plan::{Plan, PlannedFile};
 use report::{Outcome, Progress, Report};
@@ -336,16 +338,6 @@ fn destination(
         None => Some(target),
         Some(i) => made[i].map(Some),
     }
-}
-
-fn is_name_taken(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Conflict {
-            code: "name_taken",
-            ..
-        }
-    )
 }
 
 /// Opens `path` only if it is still a regular file: a symlink put there since the walk

@@ -28,6 +28,9 @@ impl Error {
             Error::MethodNotAllowed(allow) => {
                 headers.insert(ALLOW, HeaderValue::from_static(allow));
             }
+            Error::TusVersion => {
+                headers.insert("tus-version", HeaderValue::from_static("1.0.0"));
+            }
             _ => {}
         }
         response

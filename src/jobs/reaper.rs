@@ -62,11 +62,13 @@ pub struct Report {
     pub restored: Vec<PathBuf>,
     /// Trash items past `--trash-retention`, purged with their bytes.
     pub trash_purged: usize,
+    /// Resumable uploads past `--upload-expiry`, removed with their bytes.
+    pub uploads_expired: usize,
 }
 
 impl Report {
     /// `(what, count, action)` rows, for the log line and `mycloud reap`'s table.
-    pub fn rows(&self, dry_run: bool) -> [(&'static str, usize, &'static str); 7] {
+    pub fn rows(&self, dry_run: bool) -> [(&'static str, usize, &'static str); 8] {
         let (remove, mark, clear) = if dry_run {
             ("would remove", "would mark missing", "would clear the mark")
         } else {
@@ -80,6 +82,7 @@ impl Report {
             ("missing files", self.missing.len(), mark),
             ("restored files", self.restored.len(), clear),
             ("expired trash items", self.trash_purged, remove),
+            ("expired uploads", self.uploads_expired, remove),
         ]
     }
 
@@ -212,6 +215,7 @@ impl Reaper {
             )
             .await?;
         let trash_purged = self.purge_expired_trash(now, dry_run).await?;
+        let uploads_expired = self.expire_uploads(now, dry_run).await?;
         // References first, then the disk: see `scan::scan`.
         let refs = self.store.references().await?;
         let blobs = self.blobs.clone();
@@ -234,7 +238,33 @@ impl Reaper {
             missing,
             restored,
             trash_purged,
+            uploads_expired,
         })
+    }
+
+    /// Removes the resumable uploads past their expiry (`--upload-expiry` after their last
+    /// bytes), a batch of rows at a time, then their parts; with `dry_run` only counts them.
+    async fn expire_uploads(&self, now: Timestamp, dry_run: bool) -> Result<usize> {
+        if dry_run {
+            return self.store.count_expired_uploads(now).await;
+        }
+        let mut removed = 0;
+        loop {
+            let expired = self.store.expire_uploads(now, 100).await?;
+            if expired.is_empty() {
+                return Ok(removed);
+            }
+            for upload in &expired {
+                if !upload.finished {
+                    self.blobs.remove_part(upload.id).await;
+                    // A last PATCH cut short may have moved the bytes into place already.
+                    self.blobs
+                        .remove_file(upload.owner_id, BlobId(upload.id))
+                        .await;
+                }
+            }
+            removed += expired.len();
+        }
     }
 
     /// Purges the trash items older than `--trash-retention`, a batch of rows per

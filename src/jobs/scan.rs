@@ -91,11 +91,23 @@ pub fn scan(blobs: &Blobs, refs: &References) -> io::Result<Scan> {
         }
         expected.insert(path);
     }
+    let mut parts = HashSet::new();
+    for (owner, id) in &refs.uploads {
+        expected.insert(blobs.file_path(*owner, BlobId(*id)));
+        parts.insert(blobs.part_path(*id));
+    }
     let users: HashSet<String> = refs.users.iter().map(|u| u.to_string()).collect();
     for top in [blobs.files_root(), blobs.avatars_root()] {
         walk_top(&top, &expected, &users, &mut scan)?;
     }
     scan.temp = list(&blobs.tmp_root())?.files;
+    // Parts of uploads that are gone (the row went, the file stayed: a crash between).
+    scan.temp.extend(
+        list(&blobs.parts_root())?
+            .files
+            .into_iter()
+            .filter(|f| !parts.contains(&f.path)),
+    );
     scan.unreferenced.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(scan)
 }

@@ -28,6 +28,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::api::uploads::TUS_VERSION;
 use crate::app::App;
 use crate::config::Limits;
 use crate::error::Error;
@@ -215,6 +216,8 @@ async fn handle(app: &App, req: Request, body_state: Arc<BodyState>) -> Response
         status: 0,
         started,
     };
+    // tus asks `Tus-Resumable` of every answer under its endpoint, errors included.
+    let tus = req.uri().path().starts_with("/api/uploads");
     let mut response = match within_head_limits(&req, &app.config.limits) {
         Ok(()) => router::route(app, req).await,
         Err(e) => e.into_response(),
@@ -231,6 +234,11 @@ async fn handle(app: &App, req: Request, body_state: Arc<BodyState>) -> Response
     parts
         .headers
         .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if tus {
+        parts
+            .headers
+            .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    }
     // Answered before the body was read (401 on an upload, 413): hyper will close this
     // connection, so tell the client not to send its next request on it.
     if !body_state.finished() {

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::api::{
     admin, auth, content, files, folders, me, openapi, parse_id, qr, requests, search, shared,
-    shares, trash, visitor, zip,
+    shares, trash, uploads, visitor, zip,
 };
 use crate::app::App;
 use crate::auth::Caller;
@@ -40,12 +40,15 @@ pub enum Access {
     SignedLinkOrOwner,
     /// Anyone holding the share token in the path.
     ShareToken,
+    /// The account that created the resumable upload named by the path's `{id}` (404 to
+    /// every other, admins included).
+    Creator,
 }
 
 #[cfg(test)]
 impl Access {
     /// Every rule, for tests that walk them all.
-    pub const ALL: [Access; 7] = [
+    pub const ALL: [Access; 8] = [
         Access::Public,
         Access::User,
         Access::SelfOrAdmin,
@@ -53,6 +56,7 @@ impl Access {
         Access::Admin,
         Access::SignedLinkOrOwner,
         Access::ShareToken,
+        Access::Creator,
     ];
 
     /// The rule's name in `x-access`.
@@ -65,6 +69,7 @@ impl Access {
             Access::Admin => "admin",
             Access::SignedLinkOrOwner => "signed-link-or-owner",
             Access::ShareToken => "share-token",
+            Access::Creator => "creator",
         }
     }
 }
@@ -75,7 +80,11 @@ impl Access {
     fn needs_account(self) -> bool {
         matches!(
             self,
-            Access::User | Access::SelfOrAdmin | Access::OwnerOrAdmin | Access::Admin
+            Access::User
+                | Access::SelfOrAdmin
+                | Access::OwnerOrAdmin
+                | Access::Admin
+                | Access::Creator
         )
     }
 }
@@ -111,6 +120,7 @@ enum OpenHandler {
     Login,
     FileContent,
     SharedContent,
+    UploadOptions,
     SharedDownload,
     SharedInfo,
     SharedUnlock,
@@ -150,6 +160,11 @@ enum CallerHandler {
     CreateRequest,
     ListRequests,
     DeleteRequest,
+    ListUploads,
+    CreateUpload,
+    HeadUpload,
+    PatchUpload,
+    DeleteUpload,
     CreateFolder,
     GetFolder,
     PatchFolder,
@@ -336,6 +351,25 @@ pub const ROUTES: &[Route] = &[
         path: "/api/folders/{id}/link",
         allow: "POST",
         operations: &[op("POST", A::OwnerOrAdmin, WithCaller(C::FolderLink))],
+    },
+    Route {
+        path: "/api/uploads",
+        allow: "OPTIONS, GET, POST",
+        operations: &[
+            op("OPTIONS", A::Public, Open(O::UploadOptions)),
+            op("GET", A::User, WithCaller(C::ListUploads)),
+            op("POST", A::User, WithCaller(C::CreateUpload)),
+        ],
+    },
+    Route {
+        path: "/api/uploads/{id}",
+        allow: "OPTIONS, HEAD, PATCH, DELETE",
+        operations: &[
+            op("OPTIONS", A::Public, Open(O::UploadOptions)),
+            op("HEAD", A::Creator, WithCaller(C::HeadUpload)),
+            op("PATCH", A::Creator, WithCaller(C::PatchUpload)),
+            op("DELETE", A::Creator, WithCaller(C::DeleteUpload)),
+        ],
     },
     Route {
         path: "/api/search",
@@ -525,6 +559,7 @@ fn open<'a>(app: &'a App, req: Request, handler: OpenHandler, param: &'a str) ->
             shared::download(app, req, param).await
         }),
         O::SharedDownload => Box::pin(shared::download(app, req, param)),
+        O::UploadOptions => Box::pin(std::future::ready(uploads::options(app))),
         O::SharedInfo => Box::pin(shared::info(app, req, param)),
         O::SharedUnlock => Box::pin(shared::unlock(app, req, param)),
         O::RequestPage => Box::pin(async move {
@@ -576,6 +611,11 @@ fn with_caller<'a>(
         C::CreateRequest => Box::pin(requests::create(app, caller, req, id)),
         C::ListRequests => Box::pin(requests::list(app, caller, req)),
         C::DeleteRequest => Box::pin(requests::delete(app, caller, id)),
+        C::ListUploads => Box::pin(uploads::list(app, caller, req)),
+        C::CreateUpload => Box::pin(uploads::create(app, caller, req)),
+        C::HeadUpload => Box::pin(uploads::head(app, caller, req, id)),
+        C::PatchUpload => Box::pin(uploads::patch(app, caller, req, id)),
+        C::DeleteUpload => Box::pin(uploads::delete(app, caller, req, id)),
         C::CreateFolder => Box::pin(folders::create(app, caller, req)),
         C::GetFolder => Box::pin(folders::get(app, caller, req, id)),
         C::PatchFolder => Box::pin(folders::patch(app, caller, req, id)),

@@ -30,6 +30,7 @@ mod connection;
 mod shares;
 mod trash;
 mod tree;
+mod uploads;
 
 use connection::{acquire, chain, pool, settings, target};
 
@@ -713,10 +714,14 @@ impl Postgres {
         let sql = "SELECT id, avatar FROM users WHERE avatar IS NOT NULL";
         let avatars =
             query_all(&c, sql, &[], |r| Ok((UserId(r.try_get(0)?), r.try_get(1)?))).await?;
+        let sql = "SELECT owner_id, id FROM uploads WHERE file_id IS NULL";
+        let uploads =
+            query_all(&c, sql, &[], |r| Ok((UserId(r.try_get(0)?), r.try_get(1)?))).await?;
         Ok(References {
             blobs,
             avatars,
             users,
+            uploads,
         })
     }
 

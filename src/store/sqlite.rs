@@ -26,6 +26,7 @@ use crate::ids::{BlobId, FileId, FolderId, TokenHash, UserId};
 mod shares;
 mod trash;
 mod tree;
+mod uploads;
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -759,10 +760,15 @@ impl Sqlite {
             let avatars = stmt
                 .query_map([], |r| Ok((UserId(uuid_at(r, 0)?), r.get(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = c.prepare("SELECT owner_id, id FROM uploads WHERE file_id IS NULL")?;
+            let uploads = stmt
+                .query_map([], |r| Ok((UserId(uuid_at(r, 0)?), uuid_at(r, 1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(References {
                 blobs,
                 avatars,
                 users,
+                uploads,
             })
         })
         .await

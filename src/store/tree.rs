@@ -159,6 +159,17 @@ pub fn name_taken() -> Error {
     }
 }
 
+/// Whether `e` is `name_taken`.
+pub fn is_name_taken(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Conflict {
+            code: "name_taken",
+            ..
+        }
+    )
+}
+
 /// 409 `cycle`: a folder cannot move into itself or below itself.
 pub fn cycle() -> Error {
     Error::Conflict {

@@ -605,28 +605,7 @@ impl Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         lock_account(&tx, file.owner_id).await?;
-        if let Some(folder) = file.folder_id {
-            owned_folder(&tx, file.owner_id, folder).await?;
-        }
-        let mut file = file;
-        let stored = if !name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None).await? {
-            insert_new(&tx, file).await?
-        } else {
-            match on_conflict {
-                OnConflict::Fail => return Err(name_taken()),
-                OnConflict::Rename => {
-                    let base = file.name.clone();
-                    let mut n = 1;
-                    file.name = numbered_name(&base, n);
-                    while name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None).await? {
-                        n += 1;
-                        file.name = numbered_name(&base, n);
-                    }
-                    insert_new(&tx, file).await?
-                }
-                OnConflict::Replace => replace(&tx, file).await?,
-            }
-        };
+        let stored = store_in(&tx, file, on_conflict).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -731,6 +710,36 @@ impl Postgres {
 fn entry_path(entry: &TreeEntry) -> &str {
     match entry {
         TreeEntry::Folder { path } | TreeEntry::File { path, .. } => path,
+    }
+}
+
+/// Stores a new file row in the caller's transaction (which holds the account's lock), by
+/// `on_conflict` when its name is taken. `NotFound` when the folder is not the owner's.
+pub(super) async fn store_in(
+    tx: &Transaction<'_>,
+    file: FileRow,
+    on_conflict: OnConflict,
+) -> Result<Stored> {
+    if let Some(folder) = file.folder_id {
+        owned_folder(tx, file.owner_id, folder).await?;
+    }
+    let mut file = file;
+    if !name_in_use(tx, file.owner_id, file.folder_id, &file.name, None).await? {
+        return insert_new(tx, file).await;
+    }
+    match on_conflict {
+        OnConflict::Fail => Err(name_taken()),
+        OnConflict::Rename => {
+            let base = file.name.clone();
+            let mut n = 1;
+            file.name = numbered_name(&base, n);
+            while name_in_use(tx, file.owner_id, file.folder_id, &file.name, None).await? {
+                n += 1;
+                file.name = numbered_name(&base, n);
+            }
+            insert_new(tx, file).await
+        }
+        OnConflict::Replace => replace(tx, file).await,
     }
 }
 

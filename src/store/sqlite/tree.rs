@@ -517,28 +517,7 @@ impl Sqlite {
     pub async fn store_file(&self, file: FileRow, on_conflict: OnConflict) -> Result<Stored> {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(folder) = file.folder_id {
-                owned_folder(&tx, file.owner_id, folder)?;
-            }
-            let mut file = file;
-            let stored = if !name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None)? {
-                insert_new(&tx, file)?
-            } else {
-                match on_conflict {
-                    OnConflict::Fail => return Err(name_taken()),
-                    OnConflict::Rename => {
-                        let mut n = 1;
-                        let base = file.name.clone();
-                        file.name = numbered_name(&base, n);
-                        while name_in_use(&tx, file.owner_id, file.folder_id, &file.name, None)? {
-                            n += 1;
-                            file.name = numbered_name(&base, n);
-                        }
-                        insert_new(&tx, file)?
-                    }
-                    OnConflict::Replace => replace(&tx, file)?,
-                }
-            };
+            let stored = store_in(&tx, file, on_conflict)?;
             tx.commit()?;
             Ok(stored)
         })
@@ -653,6 +632,32 @@ impl Sqlite {
 fn entry_path(entry: &TreeEntry) -> &str {
     match entry {
         TreeEntry::Folder { path } | TreeEntry::File { path, .. } => path,
+    }
+}
+
+/// Stores a new file row in the caller's transaction, by `on_conflict` when its name is
+/// taken. `NotFound` when the folder is not the owner's.
+pub(super) fn store_in(tx: &Connection, file: FileRow, on_conflict: OnConflict) -> Result<Stored> {
+    if let Some(folder) = file.folder_id {
+        owned_folder(tx, file.owner_id, folder)?;
+    }
+    let mut file = file;
+    if !name_in_use(tx, file.owner_id, file.folder_id, &file.name, None)? {
+        return insert_new(tx, file);
+    }
+    match on_conflict {
+        OnConflict::Fail => Err(name_taken()),
+        OnConflict::Rename => {
+            let mut n = 1;
+            let base = file.name.clone();
+            file.name = numbered_name(&base, n);
+            while name_in_use(tx, file.owner_id, file.folder_id, &file.name, None)? {
+                n += 1;
+                file.name = numbered_name(&base, n);
+            }
+            insert_new(tx, file)
+        }
+        OnConflict::Replace => replace(tx, file),
     }
 }
 
