@@ -204,11 +204,22 @@ fn options_and_creation_with_upload_and_termination() {
         json!([])
     );
 
-    // An empty file: created, then one empty PATCH finishes it.
-    let path = created(&alice, 0, "empty.txt");
-    let reply = patch(&alice, &path, 0, b"").expect(204);
-    let file_id = reply.header("mycloud-file-id").expect("finished");
+    // An empty file is whole at creation (clients send no PATCH for it); a PATCH of
+    // nothing at its end still answers with the file.
+    let reply = create(&alice, 0, &[("filename", "empty.txt")]).expect(201);
+    let file_id = reply
+        .header("mycloud-file-id")
+        .expect("finished at creation");
     assert!(content(&alice, &file_id).is_empty());
+    let path = reply
+        .header("location")
+        .and_then(|l| {
+            l.split_once("/api/uploads/")
+                .map(|(_, i)| format!("/api/uploads/{i}"))
+        })
+        .expect("Location");
+    let again = patch(&alice, &path, 0, b"").expect(204);
+    assert_eq!(again.header("mycloud-file-id"), Some(file_id));
 }
 
 both_backends!(what_is_wrong_is_refused_at_creation);

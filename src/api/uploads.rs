@@ -293,6 +293,10 @@ pub async fn create(app: &App, caller: Caller, req: Request) -> Result<Response>
                 return Err(e);
             }
         }
+    } else if upload.length == 0 {
+        // Nothing to wait for: clients consider an empty upload done at creation.
+        let lock = app.blobs.lock_part(upload.id).await;
+        (finish(app, upload, &lock).await?, 0)
     } else {
         (upload, 0)
     };
