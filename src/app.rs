@@ -70,24 +70,19 @@ impl App {
     /// unfinished resumable uploads have announced.
     pub async fn allowance(&self, owner: UserId, declared: u64) -> Result<Option<Allowance>> {
         // Read together, no upload's commit in between: see `blobs/quota.rs`.
-        let (committed, storage, pending) = {
+        let (committed, storage) = {
             let _reading = self.blobs.reservations().reading(owner).await;
             let committed = self.blobs.reservations().committed(owner);
             let storage = self.store.storage_of(owner).await?.ok_or(Error::NotFound)?;
-            let pending = match storage.quota_bytes {
-                Some(_) => self.store.pending_upload_bytes(owner).await?,
-                None => 0,
-            };
-            (committed, storage, pending)
+            (committed, storage)
         };
         let Some(quota) = storage.quota_bytes else {
             return Ok(None);
         };
-        let used = storage.usage().saturating_add(pending);
-        let mut allowance = self
-            .blobs
-            .reservations()
-            .allowance(owner, quota, used, committed);
+        let mut allowance =
+            self.blobs
+                .reservations()
+                .allowance(owner, quota, storage.usage(), committed);
         if !allowance.hold(declared) {
             return Err(Error::QuotaExceeded { quota });
         }

@@ -13,6 +13,8 @@
 mod common;
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/uploads.rs"]
+mod uploads;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -449,6 +451,18 @@ fn assert_bytes_deleted(
     } else {
         assert!(!blob.exists(), "the bytes are gone from disk");
     }
+}
+
+/// Where the bytes of file `file_id` of `user_id` are on disk. A file uploaded through
+/// tus is stored under its upload's id, not its own; the content's `ETag` names it.
+#[track_caller]
+fn blob_of(server: &Server, client: &Client, user_id: &str, file_id: &str) -> PathBuf {
+    let reply = client
+        .head(&format!("/api/files/{file_id}/content"))
+        .go()
+        .expect(200);
+    let etag = reply.header("etag").expect("ETag");
+    server.blob_path(user_id, etag.trim_matches('"'))
 }
 
 /// CSS for the row of trash item `id` on the Trash page.
@@ -1092,6 +1106,10 @@ fn admin_toggles_a_flag_manages_a_users_files_and_deletes_a_user() {
         .get("note from admin.txt")
         .expect("uploaded into carol's folder");
     assert_eq!(note_file["owner_id"], json!(carol_id));
+    assert!(
+        server.log().contains("POST /api/uploads 201"),
+        "the admin's upload went through tus too"
+    );
     b.refresh();
     b.wait_page("user-files");
     wait_folder(&b, Some(&from_admin));
@@ -1542,7 +1560,7 @@ fn drop_upload_copy_link_revoke_and_delete() {
     assert!(file.json()["file"]["share_url"].is_null());
 
     // Delete: cancel keeps the file, confirm removes it everywhere.
-    let blob = server.blob_path(&id(&holly), &dropped_id);
+    let blob = blob_of(&server, &api, &id(&holly), &dropped_id);
     assert!(blob.exists());
     b.click(&format!("{row} [data-action=\"delete\"]"));
     let question = b.text(CONFIRM_OPEN);
@@ -1607,8 +1625,13 @@ fn drop_upload_copy_link_revoke_and_delete() {
             && inside.0.contains_key("Old")
             && inside.0.contains_key("Empty")
     });
-    let old = folder_contents(&api, Some(&id(&inside.0["Old"])), None).1;
-    let old_page = old.get("page 0.txt").expect("the subfolder's file");
+    // The files go up a few at a time: the subfolder's may still be on its way.
+    let mut old = HashMap::new();
+    b.wait_until("the subfolder's file is stored", |_| {
+        old = folder_contents(&api, Some(&id(&inside.0["Old"])), None).1;
+        old.contains_key("page 0.txt")
+    });
+    let old_page = &old["page 0.txt"];
     let bytes = api
         .get(&format!("/api/files/{}/content", id(old_page)))
         .go();

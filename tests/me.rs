@@ -15,7 +15,7 @@ fn me_returns_the_user_with_storage_figures() {
     let mut me = alice.me();
     assert_eq!(
         me["storage"],
-        json!({"file_count": 0, "total_size": 0, "trash_size": 0, "quota_bytes": null})
+        json!({"file_count": 0, "total_size": 0, "trash_size": 0, "quota_bytes": null, "upload_size": 0})
     );
     assert_eq!(me["id"], user["id"]);
     assert_eq!(me["username"], "alice");
@@ -29,7 +29,7 @@ fn me_returns_the_user_with_storage_figures() {
     upload_put(&alice, "b.txt", b"defgh");
     assert_eq!(
         alice.me()["storage"],
-        json!({"file_count": 2, "total_size": 8, "trash_size": 0, "quota_bytes": null})
+        json!({"file_count": 2, "total_size": 8, "trash_size": 0, "quota_bytes": null, "upload_size": 0})
     );
 }
 

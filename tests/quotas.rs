@@ -43,12 +43,12 @@ fn new_accounts_get_the_default_quota_and_me_shows_usage_against_it() {
     let (user, alice) = user(&server, "alice");
     assert_eq!(
         storage(&alice),
-        json!({"file_count": 0, "total_size": 0, "trash_size": 0, "quota_bytes": 2 * MIB})
+        json!({"file_count": 0, "total_size": 0, "trash_size": 0, "quota_bytes": 2 * MIB, "upload_size": 0})
     );
     upload_put(&alice, "a.bin", &[1; 1000]);
     assert_eq!(
         storage(&alice),
-        json!({"file_count": 1, "total_size": 1000, "trash_size": 0, "quota_bytes": 2 * MIB})
+        json!({"file_count": 1, "total_size": 1000, "trash_size": 0, "quota_bytes": 2 * MIB, "upload_size": 0})
     );
     let admin = admin(&server);
     let listed = admin.get("/api/admin/users").go().expect(200).json();
@@ -61,7 +61,7 @@ fn new_accounts_get_the_default_quota_and_me_shows_usage_against_it() {
         .clone();
     assert_eq!(
         row["storage"],
-        json!({"file_count": 1, "total_size": 1000, "trash_size": 0, "quota_bytes": 2 * MIB})
+        json!({"file_count": 1, "total_size": 1000, "trash_size": 0, "quota_bytes": 2 * MIB, "upload_size": 0})
     );
     assert_eq!(row["total_size"], 1000);
     // Without --default-quota there is none.

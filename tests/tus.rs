@@ -188,6 +188,7 @@ fn options_and_creation_with_upload_and_termination() {
         .expect("Location");
     let listed = alice.get("/api/uploads").go().expect(200).json();
     assert_eq!(listed["uploads"][0]["offset"], 5);
+    assert_eq!(listed["uploads"][0]["owner_id"], alice.me()["id"]);
     assert_eq!(listed["uploads"][0]["length"], 10);
     assert_eq!(listed["uploads"][0]["filename"], "a.txt");
 
@@ -311,9 +312,13 @@ fn what_is_wrong_is_refused_at_creation() {
     create(&alice, 1, &[("filename", "taken.txt")]).expect_error(409, "name_taken");
     create(&alice, 11_000_000, &[("filename", "big")]).expect_error(413, "too_large");
     create(&alice, 6_000_000, &[("filename", "over")]).expect_error(507, "quota_exceeded");
-    // The length is held under the quota from creation: two of 3 MB do not both fit.
+    // The length is held under the quota from creation: two of 3 MB do not both fit, nor
+    // does a plain upload beside it, and the account's storage says why.
     created(&alice, 3_000_000, "first.bin");
     create(&alice, 3_000_000, &[("filename", "second.bin")]).expect_error(507, "quota_exceeded");
+    put_file(&alice, &[("name", "plain.bin")], &vec![0u8; 2_500_000])
+        .expect_error(507, "quota_exceeded");
+    assert_eq!(alice.me()["storage"]["upload_size"], 3_000_000);
     // Nothing of the refused ones was left behind.
     let listed = alice.get("/api/uploads").go().expect(200).json();
     assert_eq!(listed["uploads"].as_array().map(Vec::len), Some(1));

@@ -133,36 +133,43 @@ export async function fetchTextStart(url, limit, signal) {
   return new TextDecoder('utf-8').decode(bytes, { stream: true });
 }
 
+export const getFile = (id) => call('GET', fileUrl(id)).then((r) => r.file);
+
+// Resumable uploads (tus, DESIGN §13): tus.js speaks the protocol through `tusRequest`.
+
+/** The caller's unfinished uploads: `[{id, url, filename, folder_id, comment, length, offset, …}]`. */
+export const listUploads = () => call('GET', '/api/uploads').then((r) => r.uploads);
+/** Where uploads are created: the caller's files, or `userId`'s for an admin. */
+export const uploadsEndpoint = (userId) => `/api/uploads${query({ user: userId })}`;
+
 /**
- * Uploads `file` as the raw body of `PUT /api/files?name=…&comment=…` into `folderId`
- * (null: the root); `onConflict` (`rename`, `replace`) answers a name already taken there,
- * which by default fails with 409 `name_taken`. XMLHttpRequest,
- * not fetch, because only it reports upload progress; the browser streams the File.
- * Returns `{ done, abort }`: `done` resolves with the stored file, rejects with an
- * ApiError, or with an AbortError after `abort()`.
+ * One request of the tus protocol on `path`, with `headers` and an optional `body` (a
+ * Blob). XMLHttpRequest, not fetch, because only it reports upload progress
+ * (`onProgress(bytesSent)`); the browser streams the Blob from the disk. Returns
+ * `{done, abort}`: `done` resolves with `header(name)` (a reader of the answer's headers)
+ * on a 2xx, rejects with an ApiError (status 0: no answer) or, after `abort()`, with an
+ * AbortError. A 401 ends the session, as everywhere.
  */
-export function uploadFile(file, { comment = '', userId = null, folderId = null, onConflict = null, onProgress }) {
+export function tusRequest(method, path, { headers = {}, body = null, onProgress = null } = {}) {
   const xhr = new XMLHttpRequest();
-  // `comment` goes even when empty, as it always has; the rest only when set.
-  const url = `/api/files?name=${encodeURIComponent(file.name)}&comment=${encodeURIComponent(comment)}`
-    + query({ user: userId, folder_id: folderId, on_conflict: onConflict }).replace('?', '&');
   const done = new Promise((resolve, reject) => {
     const sentToken = Boolean(currentToken());
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
     xhr.onload = () => {
-      if (xhr.status === 201) {
-        resolve(JSON.parse(xhr.responseText).file);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve((name) => xhr.getResponseHeader(name));
         return;
       }
       if (xhr.status === 401 && sentToken) sessionEnded();
       errorFrom(xhr.status, () => JSON.parse(xhr.responseText), xhr.getResponseHeader('Retry-After')).then(reject);
     };
     xhr.onerror = () => reject(new ApiError(0));
-    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    xhr.ontimeout = () => reject(new ApiError(0));
+    xhr.onabort = () => reject(new DOMException('upload stopped', 'AbortError'));
   });
-  xhr.open('PUT', url);
-  for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
-  xhr.send(file);
+  xhr.open(method, path);
+  for (const [name, value] of Object.entries({ ...authHeaders(), ...headers })) xhr.setRequestHeader(name, value);
+  xhr.send(body);
   return { done, abort: () => xhr.abort() };
 }
 
@@ -268,7 +275,7 @@ export const shareDownloadUrl = (token, { path = null, inline = false, grant = n
 /**
  * Sends one file through a file request as the raw body of `PUT /r/{token}/files`, with
  * the visitor's name in `from`. (Raw rather than multipart: the request's byte limit is
- * checked against the exact length.) Returns `{done, abort}` as `uploadFile` does; `done`
+ * checked against the exact length.) Returns `{done, abort}` as `tusRequest` does; `done`
  * resolves with `{name, size}`.
  */
 export function dropFile(token, file, { from = '', grant = null, onProgress }) {

@@ -7,7 +7,7 @@ import { h, toast } from './dom.js';
 import { markCurrent, renderHeader, setBrandLink } from './header.js';
 import { currentLanguage, messageText, onLanguageChange } from './i18n.js';
 import { currentToken, forgetToken, loadToken, saveToken } from './session.js';
-import { cancelAllUploads } from './upload.js';
+import { resumeUnfinishedUploads, stopAllUploads } from './upload.js';
 import { USER_UPDATED } from './usage.js';
 import * as adminPage from './pages/admin.js';
 import * as dropPage from './pages/drop.js';
@@ -142,6 +142,7 @@ function setTitle(message) {
 async function startSession(token) {
   await saveToken(token);
   useUser(await api.getMe());
+  if (me) resumeUnfinishedUploads(me.id);
 }
 
 /**
@@ -179,7 +180,7 @@ function signOutLocally({ keepPage = false } = {}) {
     page?.abort();
     shown = null;
   }
-  cancelAllUploads();
+  stopAllUploads();
   me = null;
   forgetAllAvatars();
   renderHeader(null, { onLogout: logout });
@@ -246,6 +247,7 @@ async function boot() {
     try {
       me = await api.getMe();
       lastMeRefresh = Date.now();
+      resumeUnfinishedUploads(me.id);
     } catch (err) {
       // A link's page needs no session: it opens even when the token is refused or the
       // account cannot be read. Elsewhere a 401 has shown the login page already.

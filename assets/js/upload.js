@@ -1,15 +1,21 @@
-// Uploads: a queue shown in a tray at the bottom of the screen, each file with a progress
-// bar and a cancel button; a name already taken in its folder asks "keep both or
-// replace". The tray lives outside the page, so uploads keep going while the user moves
-// around the app; whichever folder is showing picks up finished files through the
-// UPLOADED event.
+// Uploads: a queue of files, each sent through tus (tus.js) and shown in the tray
+// (upload-tray.js). The user can pause, resume and cancel each one; a dropped connection
+// is waited out and the upload goes on by itself; a name already taken in its folder asks
+// "keep both or replace". The tray lives outside the page, so uploads keep going while
+// the user moves around the app; whichever folder is showing picks up finished files
+// through the UPLOADED event.
+//
+// A reload stops every upload, but the server keeps what it got: at the start of a
+// session the unfinished ones (GET /api/uploads) are listed again, each waiting for its
+// file. Choosing the file in the tray, or uploading it again into the same folder, goes
+// on from where the server stands.
 
-import { uploadFile } from './api.js';
-import { h } from './dom.js';
+import * as api from './api.js';
 import { errorMessage } from './errors.js';
-import { setAttrText, setText } from './i18n.js';
-import { icon } from './icons.js';
 import * as rules from './rules.js';
+import { discardUpload, sendFile } from './tus.js';
+import * as memory from './upload-memory.js';
+import { addItem, ensureTray, updateTray } from './upload-tray.js';
 
 /** Dispatched on `document` with the stored file as `detail` when an upload finishes. */
 export const UPLOADED = 'mycloud:uploaded';
@@ -18,197 +24,345 @@ export const UPLOADED = 'mycloud:uploaded';
 const PARALLEL = 3;
 const DONE_LINGER_MS = 2500;
 
-const waiting = [];
-const running = new Set();
+const jobs = new Set(); // every upload in the tray
+const waiting = []; // uploads to start, in order
+const running = new Set(); // uploads being sent, or waiting out a failure
 const conflicts = new Set(); // uploads refused for a name already taken, awaiting a choice
-let tray = null;
-let list = null;
-let heading = null;
-let allChoices = null;
-let allButtons = []; // [button, label] for keep-both-all and replace-all
+let account = null; // the signed-in user's id, under which upload-memory keeps its records
 
 window.addEventListener('beforeunload', (event) => {
-  // Leaving the page would cut every upload off: let the browser ask first.
+  // Leaving stops every upload (a reload offers to resume them): let the browser ask first.
   if (running.size || waiting.length) event.preventDefault();
 });
 
 /**
  * Queues `files` for upload with `comment` into folder `folderId` (null: the root) of
  * `userId`'s files (admin) or the caller's. `error` (a message) lists them as failed
- * at once, for files whose folder could not be made.
+ * at once, for files whose folder could not be made. A file that is the one an
+ * unfinished upload into that folder began with resumes that upload instead.
  */
 export function uploadFiles(files, { comment = '', userId = null, folderId = null, error = null } = {}) {
-  ensureTray();
   for (const file of files) {
-    const job = { file, comment, userId, folderId, onConflict: null, abort: null, view: itemView(file) };
-    job.view.button.addEventListener('click', () => cancel(job));
-    job.view.keepBoth.addEventListener('click', () => resolve(job, 'rename'));
-    job.view.replace.addEventListener('click', () => resolve(job, 'replace'));
-    list.append(job.view.item);
     const problem = error ?? rules.fileName(file.name);
+    const unfinished = !problem && findUnfinished(file, userId, folderId);
+    if (unfinished) {
+      adopt(unfinished, file);
+      continue;
+    }
+    const job = addJob({ file, name: file.name, size: file.size, comment, userId, folderId });
     if (problem) fail(job, problem);
-    else waiting.push(job);
+    else queue(job);
   }
-  startNext();
+}
+
+/**
+ * Starts the uploads of signed-in user `userId`: lists those a reload (or another tab or
+ * browser) left unfinished, each waiting for its file to be chosen again.
+ */
+export async function resumeUnfinishedUploads(userId) {
+  account = userId;
+  let uploads;
+  try {
+    uploads = await api.listUploads();
+  } catch {
+    return; // nothing to offer now; a 401 has ended the session already
+  }
+  if (account !== userId) return; // signed out meanwhile
+  const records = memory.recall(userId);
+  const present = new Set([...jobs].filter((job) => job.url).map((job) => memory.uploadId(job.url)));
+  memory.keepOnly(userId, [...uploads.map((u) => u.id), ...present]);
+  for (const upload of uploads) {
+    if (present.has(upload.id)) continue;
+    const record = records[upload.id];
+    const job = addJob({
+      name: upload.filename,
+      size: upload.length,
+      sent: upload.offset,
+      comment: upload.comment,
+      folderId: upload.folder_id,
+      // Unknown (undefined) when this browser did not start it: matched in any account.
+      userId: record ? record.owner : undefined,
+      url: new URL(upload.url, window.location.href).pathname,
+      modified: record?.modified ?? null,
+    });
+    needsFile(job);
+  }
+}
+
+/** Stops every upload and empties the tray (the session has ended). The server keeps the
+ * unfinished ones, to be offered again at the next sign-in. */
+export function stopAllUploads() {
+  for (const job of [...jobs]) {
+    letGo(job);
+    remove(job);
+  }
+  account = null;
+}
+
+/** A new upload in the tray. `userId`: whose files it goes into (null: one's own;
+ * undefined: not known, for an unfinished upload this browser did not start). */
+function addJob({ file = null, name, size, sent = 0, comment = '', userId, folderId = null, url = null, modified = null }) {
+  ensureTray((how) => [...conflicts].forEach((job) => resolve(job, how)));
+  const job = { file, name, size, sent, comment, userId, folderId, url, modified, onConflict: null, state: null, transfer: null, ticker: null, restarted: false };
+  job.view = addItem(name, (action, chosen) => act(job, action, chosen));
+  job.view.setUploadId(url && memory.uploadId(url));
+  jobs.add(job);
+  return job;
+}
+
+function act(job, action, chosen) {
+  switch (action) {
+    case 'pause':
+      return pause(job);
+    case 'resume':
+      return queue(job, { first: true });
+    case 'cancel':
+    case 'discard':
+    case 'dismiss':
+      discard(job);
+      return remove(job);
+    case 'keep-both':
+      return resolve(job, 'rename');
+    case 'replace':
+      return resolve(job, 'replace');
+    case 'chosen':
+      return adopt(job, chosen);
+    default:
+      return undefined;
+  }
+}
+
+/** Shows `state` (see upload-tray.js) and, when given, a status message. */
+function setState(job, state, status = null) {
+  job.state = state;
+  clearInterval(job.ticker);
+  job.ticker = null;
+  job.view.setState(state);
+  if (status) job.view.setStatus(status);
   updateHeading();
 }
 
-/** Stops and forgets every upload (the session has ended). */
-export function cancelAllUploads() {
-  for (const job of [...waiting, ...running]) cancel(job);
+/** The bar, and the status line of the states that show how far the upload is. */
+function showProgress(job) {
+  const { sent, size } = job;
+  job.view.setProgress(sent, size);
+  const key = { sending: 'upload.progress', paused: 'upload.paused', 'needs-file': 'upload.needs_file' }[job.state];
+  if (!key) return;
+  const percent = size ? Math.floor((sent / size) * 100) : 0;
+  job.view.setStatus([key, { percent, loaded: { bytes: sent }, total: { bytes: size } }]);
 }
 
-function ensureTray() {
-  if (tray) return;
-  heading = h('h2', { class: 'upload-tray-title', id: 'upload-tray-title' });
-  list = h('ul', { class: 'upload-list' });
-  // With several names taken (a folder uploaded again), one choice can answer them all.
-  const all = (how, label) => {
-    const button = h('button', { type: 'button', class: 'button button-small', data: { action: `${how}-all` } });
-    button.addEventListener('click', () => [...conflicts].forEach((job) => resolve(job, how === 'keep-both' ? 'rename' : 'replace')));
-    return [button, label];
-  };
-  allChoices = h('div', { class: 'upload-choices upload-choices-all', hidden: true });
-  allButtons = [all('keep-both', 'upload.keep_both_all'), all('replace', 'upload.replace_all')];
-  allChoices.append(...allButtons.map(([button]) => button));
-  tray = h('section', { class: 'upload-tray', 'aria-labelledby': heading.id, hidden: true }, heading, allChoices, list);
-  document.body.append(tray);
-}
-
-/** One upload's row: name, cancel button, progress bar, status line. */
-function itemView(file) {
-  const status = h('span', { class: 'upload-status', t: 'upload.waiting' });
-  const progress = h('progress', { class: 'upload-progress', max: '1', value: '0' });
-  setAttrText(progress, 'aria-label', ['upload.progress_label', { name: file.name }]);
-  const cancelLabel = ['upload.cancel', { name: file.name }];
-  const button = h('button', {
-    type: 'button',
-    class: 'button button-icon button-small',
-    data: { action: 'cancel-upload' },
-    tAttrs: { 'aria-label': cancelLabel, title: cancelLabel },
-  }, icon('close'));
-  // Offered when the name is taken in the folder: upload as "name (1).ext", or over it.
-  const choice = (action, label) =>
-    h('button', { type: 'button', class: 'button button-small', data: { action }, tAttrs: { 'aria-label': [label, { name: file.name }] }, t: `${label}_short` });
-  const keepBoth = choice('keep-both', 'upload.keep_both');
-  const replace = choice('replace', 'upload.replace');
-  const choices = h('div', { class: 'upload-choices', hidden: true }, keepBoth, replace);
-  const item = h('li', { class: 'upload-item', data: { uploadItem: '' } },
-    h('div', { class: 'upload-line' }, h('span', { class: 'upload-name', text: file.name, title: file.name }), button),
-    progress,
-    status,
-    choices);
-  return { item, status, progress, button, choices, keepBoth, replace };
+function queue(job, { first = false } = {}) {
+  if (!job.file || waiting.includes(job) || running.has(job)) return;
+  setState(job, 'waiting', ['upload.waiting']);
+  if (first) waiting.unshift(job);
+  else waiting.push(job);
+  startNext();
 }
 
 function startNext() {
-  while (running.size < PARALLEL && waiting.length) {
-    const job = waiting.shift();
-    running.add(job);
-    run(job);
+  while (running.size < PARALLEL && waiting.length) run(waiting.shift());
+}
+
+function run(job) {
+  running.add(job);
+  setState(job, 'sending');
+  showProgress(job);
+  const transfer = sendFile(job.file, {
+    url: job.url,
+    endpoint: api.uploadsEndpoint(job.userId),
+    metadata: {
+      filename: job.name,
+      comment: job.comment,
+      folder_id: job.folderId,
+      on_conflict: job.onConflict,
+      filetype: job.file.type,
+    },
+    onCreated: (url) => {
+      job.url = url;
+      job.view.setUploadId(memory.uploadId(url));
+      memory.remember(account, memory.uploadId(url), { modified: job.file.lastModified, owner: job.userId });
+    },
+    onProgress: (sent) => {
+      if (job.transfer !== transfer) return;
+      job.sent = sent;
+      if (job.state !== 'sending') setState(job, 'sending');
+      showProgress(job);
+    },
+    onRetry: (delay) => {
+      if (job.transfer === transfer) retrying(job, delay);
+    },
+  });
+  job.transfer = transfer;
+  transfer.done.then(
+    ({ fileId }) => settle(job, transfer) && finish(job, fileId),
+    (err) => settle(job, transfer) && refused(job, err),
+  );
+}
+
+/** The end of a transfer that was not stopped on purpose: its place goes to the next. */
+function settle(job, transfer) {
+  if (job.transfer !== transfer) return false; // paused or cancelled: let go already
+  job.transfer = null;
+  running.delete(job);
+  startNext();
+  return true;
+}
+
+/** Stops sending `job` now (the server keeps what it has); false when it was not sending. */
+function letGo(job) {
+  const index = waiting.indexOf(job);
+  if (index >= 0) waiting.splice(index, 1);
+  const { transfer } = job;
+  if (!transfer) return index >= 0;
+  job.transfer = null;
+  running.delete(job);
+  transfer.stop();
+  startNext();
+  return true;
+}
+
+function pause(job) {
+  if (!letGo(job)) return;
+  setState(job, 'paused');
+  showProgress(job);
+}
+
+/** "Connection lost, retrying in 4 s", counting down, then "trying again". */
+function retrying(job, delay) {
+  setState(job, 'retrying');
+  const until = Date.now() + delay;
+  const tick = () => {
+    const seconds = Math.ceil((until - Date.now()) / 1000);
+    job.view.setStatus(seconds > 0 ? ['upload.retrying', { count: seconds }] : ['upload.reconnecting']);
+  };
+  tick();
+  job.ticker = setInterval(tick, 1000); // until the next state
+}
+
+async function finish(job, fileId) {
+  forgetUpload(job);
+  job.sent = job.size;
+  job.view.setProgress(1, 1);
+  setState(job, 'done', ['upload.done']);
+  setTimeout(() => remove(job), DONE_LINGER_MS);
+  try {
+    document.dispatchEvent(new CustomEvent(UPLOADED, { detail: await api.getFile(fileId) }));
+  } catch {
+    // Stored all the same: the folder shows it the next time it is read.
   }
 }
 
-async function run(job) {
-  const { status, progress } = job.view;
-  const showProgress = (loaded, total) => {
-    progress.max = total || 1;
-    progress.value = loaded;
-    const percent = total ? Math.floor((loaded / total) * 100) : 0;
-    setText(status, ['upload.progress', { percent, loaded: { bytes: loaded }, total: { bytes: total } }]);
-  };
-  showProgress(0, job.file.size);
-  const { comment, userId, folderId, onConflict } = job;
-  const request = uploadFile(job.file, { comment, userId, folderId, onConflict, onProgress: showProgress });
-  job.abort = request.abort;
-  try {
-    finish(job, await request.done);
-  } catch (err) {
-    if (err.code === 'name_taken') conflict(job);
-    else if (err.code === 'quota_exceeded') fail(job, quotaMessage(job.file, err), err.code);
-    else if (err.name !== 'AbortError') fail(job, errorMessage(err), err.code);
-  } finally {
-    running.delete(job);
-    startNext();
-    updateHeading();
+function refused(job, err) {
+  if (err.code === 'name_taken') {
+    conflict(job);
+  } else if (err.code === 'not_same_file') {
+    job.file = null;
+    needsFile(job, notSameFile(job, job.name));
+  } else if ((err.status === 404 || err.status === 410) && job.url && !job.restarted) {
+    // Expired (a day without bytes) or gone: with the file at hand, start it over.
+    forgetUpload(job);
+    job.restarted = true;
+    job.sent = 0;
+    queue(job, { first: true });
+  } else if (err.code === 'quota_exceeded') {
+    fail(job, quotaMessage(job, err), err.code);
+  } else {
+    fail(job, errorMessage(err), err.code);
   }
 }
 
 /** "Not enough space": the file, and the quota the error names (`quota_bytes`). */
-function quotaMessage(file, err) {
-  const params = { name: file.name, size: { bytes: file.size } };
+function quotaMessage(job, err) {
+  const params = { name: job.name, size: { bytes: job.size } };
   if (err.quotaBytes === null) return ['upload.quota_exceeded', params];
   return ['upload.quota_exceeded_of', { ...params, quota: { bytes: err.quotaBytes } }];
 }
 
-function finish(job, file) {
-  const { item, status, progress, button } = job.view;
-  progress.max = 1;
-  progress.value = 1;
-  setText(status, ['upload.done']);
-  button.remove();
-  item.classList.add('upload-done');
-  document.dispatchEvent(new CustomEvent(UPLOADED, { detail: file }));
-  setTimeout(() => removeItem(item), DONE_LINGER_MS);
-}
-
 /** Shows why an upload failed; `code` (the API's error code) goes in `data-upload-error`. */
 function fail(job, message, code = 'failed') {
-  const { item, status, button } = job.view;
-  setText(status, message);
-  item.classList.add('upload-failed');
-  item.dataset.uploadError = code;
-  // The error stays until read: the cancel button becomes a dismiss button.
-  setButton(button, 'dismiss-upload', ['upload.dismiss', { name: job.file.name }]);
+  setState(job, 'failed', message);
+  job.view.setError(code);
 }
 
 /** The name is taken in that folder: ask whether to keep both or replace. */
 function conflict(job) {
-  fail(job, ['upload.name_taken', { name: job.file.name }], 'name_taken');
-  job.view.item.classList.add('upload-conflict');
-  job.view.choices.hidden = false;
+  setState(job, 'conflict', ['upload.name_taken', { name: job.name }]);
+  job.view.setError('name_taken');
   conflicts.add(job);
+  updateHeading();
 }
 
 /** Sends a refused upload again with the user's answer (`rename` or `replace`). */
 function resolve(job, onConflict) {
   if (!conflicts.delete(job)) return;
-  const { item, choices, button } = job.view;
-  choices.hidden = true;
-  item.classList.remove('upload-failed', 'upload-conflict');
-  delete item.dataset.uploadError;
-  setButton(button, 'cancel-upload', ['upload.cancel', { name: job.file.name }]);
-  // Keyboard users stay on this upload rather than fall back to the top of the page.
-  if (item.contains(document.activeElement)) button.focus();
+  job.view.setError(null);
   job.onConflict = onConflict;
-  waiting.push(job);
-  startNext();
-  updateHeading();
+  queue(job);
 }
 
-function setButton(button, action, label) {
-  button.dataset.action = action;
-  setAttrText(button, 'aria-label', label);
-  setAttrText(button, 'title', label);
+/** An unfinished upload without its file (after a reload): it waits to be given it. */
+function needsFile(job, message = null) {
+  setState(job, 'needs-file');
+  showProgress(job);
+  if (message) job.view.setStatus(message);
+  job.view.setError(message ? 'not_same_file' : null);
 }
 
-function cancel(job) {
-  const queued = waiting.indexOf(job);
-  if (queued >= 0) waiting.splice(queued, 1);
+/** `file` chosen for an upload waiting for its file: it goes on if it is the same one. */
+function adopt(job, file) {
+  if (job.state !== 'needs-file') return;
+  if (!sameFile(job, file)) {
+    needsFile(job, notSameFile(job, file.name));
+    return;
+  }
+  job.file = file;
+  job.view.setError(null);
+  // Kept from now on, so another reload can check this file too (an owner not known
+  // stays unknown: undefined is left out of the record).
+  memory.remember(account, memory.uploadId(job.url), { modified: file.lastModified, owner: job.userId });
+  queue(job, { first: true });
+}
+
+const notSameFile = (job, chosen) => ['upload.not_same_file', { chosen, name: job.name, total: { bytes: job.size } }];
+
+function sameFile(job, file) {
+  return file.name === job.name && file.size === job.size && (job.modified === null || job.modified === file.lastModified);
+}
+
+/** The unfinished upload (waiting for its file) that `file` uploaded into that folder would continue. */
+function findUnfinished(file, userId, folderId) {
+  return [...jobs].find((job) => job.state === 'needs-file'
+    && (job.folderId ?? null) === (folderId ?? null)
+    && (job.userId === undefined || job.userId === userId)
+    && sameFile(job, file));
+}
+
+/** Cancels the upload on the server too, when it was made there: its bytes go. */
+function discard(job) {
+  letGo(job);
+  if (!job.url) return;
+  const { url } = job;
+  forgetUpload(job);
+  discardUpload(url).catch(() => {
+    // Unreachable now: it is listed again after a reload, and expires in a day anyway.
+  });
+}
+
+function forgetUpload(job) {
+  if (job.url) memory.forget(account, memory.uploadId(job.url));
+  job.url = null;
+}
+
+function remove(job) {
+  clearInterval(job.ticker);
+  letGo(job);
   conflicts.delete(job);
-  job.abort?.();
-  removeItem(job.view.item);
-}
-
-function removeItem(item) {
-  item.remove();
+  jobs.delete(job);
+  job.view.item.remove();
   updateHeading();
 }
 
 function updateHeading() {
-  const active = running.size + waiting.length;
-  tray.hidden = list.children.length === 0;
-  setText(heading, active ? ['upload.title_active', { count: active }] : ['upload.title']);
-  allChoices.hidden = conflicts.size < 2;
-  for (const [button, label] of allButtons) setText(button, [label, { count: conflicts.size }]);
+  updateTray({ active: running.size + waiting.length, conflicts: conflicts.size });
 }

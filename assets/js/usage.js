@@ -1,6 +1,7 @@
 // An account's storage against its quota: "1.2 GB of 5 GB used (300 MB in the trash)"
 // and a bar that turns to a warning colour past 90 % (none without a quota). Usage is
-// what the server counts against the quota: the files plus the trash.
+// what the server counts against the quota: the files, the trash and what unfinished
+// uploads hold (their announced lengths, until they finish or expire).
 //
 // The signed-in user's figures come with /api/me, which app.js reads again every minute,
 // when the tab comes back and after uploads, deletes, restores and purges; it announces
@@ -16,14 +17,15 @@ export const USER_UPDATED = 'mycloud:user-updated';
 const WARNING_AT = 0.9;
 
 /**
- * The figures of `storage` (`{file_count, total_size, trash_size, quota_bytes}`, from
+ * The figures of `storage` (`{file_count, total_size, trash_size, quota_bytes,
+ * upload_size}`, from
  * /api/me or the admin's user list): `used` bytes, `quota` (null: none), `level`
  * (`none` without a quota, else `ok`, `warning` past 90 %, `full` at or past it).
  */
 export function usageOf(storage = {}) {
   const files = storage.total_size ?? 0;
   const trash = storage.trash_size ?? 0;
-  const used = files + trash;
+  const used = files + trash + (storage.upload_size ?? 0);
   const quota = storage.quota_bytes ?? null;
   let level = 'none';
   if (quota !== null) level = used >= quota ? 'full' : used > quota * WARNING_AT ? 'warning' : 'ok';

@@ -28,3 +28,25 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_by_owner ON uploads (owner_id, created_at);
 CREATE INDEX uploads_by_sender ON uploads (created_by, created_at);
 CREATE INDEX uploads_by_expiry ON uploads (expires_at);
+
+-- What unfinished uploads have announced counts towards the quota from their creation:
+-- kept on the user's row beside total_size and trash_size, so every quota check and
+-- GET /api/me read it with the rest. An upload stops counting when it finishes (its
+-- file's row counts instead) or goes.
+ALTER TABLE users ADD COLUMN upload_size INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER uploads_counted_on_insert AFTER INSERT ON uploads WHEN NEW.file_id IS NULL
+BEGIN
+    UPDATE users SET upload_size = upload_size + NEW.upload_length WHERE id = NEW.owner_id;
+END;
+
+CREATE TRIGGER uploads_counted_on_finish AFTER UPDATE OF file_id ON uploads
+    WHEN OLD.file_id IS NULL AND NEW.file_id IS NOT NULL
+BEGIN
+    UPDATE users SET upload_size = upload_size - OLD.upload_length WHERE id = OLD.owner_id;
+END;
+
+CREATE TRIGGER uploads_counted_on_delete AFTER DELETE ON uploads WHEN OLD.file_id IS NULL
+BEGIN
+    UPDATE users SET upload_size = upload_size - OLD.upload_length WHERE id = OLD.owner_id;
+END;

@@ -67,6 +67,8 @@ pub struct StorageJson {
     quota_bytes: Option<u64>,
     total_size: u64,
     trash_size: u64,
+    /// What unfinished resumable uploads hold of the quota.
+    upload_size: u64,
 }
 
 impl From<Storage> for StorageJson {
@@ -76,6 +78,7 @@ impl From<Storage> for StorageJson {
             quota_bytes: s.quota_bytes,
             total_size: s.total_size,
             trash_size: s.trash_size,
+            upload_size: s.upload_size,
         }
     }
 }

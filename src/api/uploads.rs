@@ -27,7 +27,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::http::{Request, Response, empty, header_str, ok_json};
 use crate::ids::{BlobId, FileId};
-use crate::store::{FileRow, OnConflict, Stored, UploadRow, name_taken};
+use crate::store::{FileRow, OnConflict, Stored, UploadRow};
 use crate::validate::{self, FileName};
 
 /// The protocol's version; `server::handle` puts it on every answer under `/api/uploads`.
@@ -236,7 +236,12 @@ pub async fn create(app: &App, caller: Caller, req: Request) -> Result<Response>
     if on_conflict == OnConflict::Fail
         && app.store.name_in_use(owner, folder, name.as_str()).await?
     {
-        return Err(name_taken());
+        // Named after the metadata key the client sent.
+        return Err(Error::Conflict {
+            code: "name_taken",
+            field: Some("filename"),
+            message: "a file or folder of this name is already in that folder".into(),
+        });
     }
     let first_bytes = header_str(req.headers(), CONTENT_TYPE) == Some(OFFSET_STREAM);
     let base = app.base_url(&req);
@@ -547,6 +552,8 @@ pub async fn delete(app: &App, caller: Caller, req: Request, id: &str) -> Result
 struct UploadJson<'a> {
     id: String,
     url: String,
+    /// Whose files it goes into (an admin's `?user=` upload: that account).
+    owner_id: String,
     filename: &'a str,
     folder_id: Option<String>,
     comment: &'a str,
@@ -567,6 +574,7 @@ pub async fn list(app: &App, caller: Caller, req: Request) -> Result<Response> {
         .map(|u| UploadJson {
             id: u.id.to_string(),
             url: format!("{base}/api/uploads/{}", u.id),
+            owner_id: u.owner_id.to_string(),
             filename: &u.filename,
             folder_id: u.folder_id.map(|f| f.to_string()),
             comment: &u.comment,

@@ -66,12 +66,15 @@ pub struct Storage {
     pub trash_size: u64,
     /// The most bytes the account may store; `None`: no limit.
     pub quota_bytes: Option<u64>,
+    /// The lengths unfinished resumable uploads have announced (they count towards the
+    /// quota from their creation).
+    pub upload_size: u64,
 }
 
 impl Storage {
-    /// What counts against the quota: the files and the trash.
+    /// What counts against the quota: the files, the trash and the unfinished uploads.
     pub fn usage(&self) -> u64 {
-        self.total_size + self.trash_size
+        self.total_size + self.trash_size + self.upload_size
     }
 }
 

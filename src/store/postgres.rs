@@ -151,6 +151,7 @@ fn storage_from(r: &Row, first: usize) -> Result<Storage> {
         total_size: r.try_get::<_, i64>(first + 1)? as u64,
         trash_size: r.try_get::<_, i64>(first + 2)? as u64,
         quota_bytes: r.try_get::<_, Option<i64>>(first + 3)?.map(|q| q as u64),
+        upload_size: r.try_get::<_, i64>(first + 4)? as u64,
     })
 }
 
@@ -479,7 +480,7 @@ impl Postgres {
 
     pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
         let c = self.client().await?;
-        let sql = "SELECT file_count, total_size, trash_size, quota_bytes FROM users WHERE id = $1";
+        let sql = "SELECT file_count, total_size, trash_size, quota_bytes, upload_size FROM users WHERE id = $1";
         query_opt(&c, sql, &[&id.0], |r| storage_from(r, 0)).await
     }
 
@@ -515,7 +516,7 @@ impl Postgres {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         let c = self.client().await?;
         let sql = format!(
-            "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes \
+            "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes, u.upload_size \
              FROM users u \
              ORDER BY lower(u.username COLLATE \"C\")"
         );
@@ -628,7 +629,7 @@ impl Postgres {
         let c = self.client().await?;
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
-             u.trash_size, u.quota_bytes FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+             u.trash_size, u.quota_bytes, u.upload_size FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let hash: &[u8] = &hash.0;
         query_opt(&c, &sql, &[&hash], |r| {

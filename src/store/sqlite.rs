@@ -46,7 +46,7 @@ const FILE_COLUMNS: &str = "id, owner_id, original_name, size, content_type, com
 static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, u.file_count, u.total_size, \
-         u.trash_size, u.quota_bytes \
+         u.trash_size, u.quota_bytes, u.upload_size \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = CAST(?1 AS BLOB)"
     )
 });
@@ -208,6 +208,7 @@ fn storage_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Storage> {
         total_size: row.get::<_, i64>(first + 1)? as u64,
         trash_size: row.get::<_, i64>(first + 2)? as u64,
         quota_bytes: row.get::<_, Option<i64>>(first + 3)?.map(|q| q as u64),
+        upload_size: row.get::<_, i64>(first + 4)? as u64,
     })
 }
 
@@ -476,7 +477,7 @@ impl Sqlite {
     pub async fn storage_of(&self, id: UserId) -> Result<Option<Storage>> {
         self.run(move |c| {
             let sql =
-                "SELECT file_count, total_size, trash_size, quota_bytes FROM users WHERE id = ?1";
+                "SELECT file_count, total_size, trash_size, quota_bytes, upload_size FROM users WHERE id = ?1";
             Ok(c.prepare_cached(sql)?
                 .query_row([id.to_string()], |r| storage_from(r, 0))
                 .optional()?)
@@ -514,7 +515,7 @@ impl Sqlite {
     pub async fn users_with_storage(&self) -> Result<Vec<UserWithStorage>> {
         self.run(|c| {
             let sql = format!(
-                "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes \
+                "SELECT {USER_COLUMNS}, u.file_count, u.total_size, u.trash_size, u.quota_bytes, u.upload_size \
                  FROM users u \
                  ORDER BY u.username"
             );

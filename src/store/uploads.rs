@@ -123,9 +123,4 @@ impl Store {
     pub async fn count_expired_uploads(&self, now: Timestamp) -> Result<usize> {
         dispatch!(self, db => db.count_expired_uploads(now))
     }
-
-    /// The bytes `owner`'s unfinished uploads have announced: they count towards the quota.
-    pub async fn pending_upload_bytes(&self, owner: UserId) -> Result<u64> {
-        dispatch!(self, db => db.pending_upload_bytes(owner))
-    }
 }

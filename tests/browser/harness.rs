@@ -646,6 +646,35 @@ impl Browser {
         );
     }
 
+    /// Runs a Chrome DevTools Protocol command on the page through chromedriver's
+    /// `goog/cdp/execute` (Chromium only), e.g. `Network.emulateNetworkConditions`.
+    #[track_caller]
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        let cmd = SessionPost {
+            path: "goog/cdp/execute",
+            body: json!({"cmd": command, "params": params}),
+        };
+        self.run(&format!("CDP {command}"), self.client().issue_cmd(cmd))
+    }
+
+    /// The browser's network as DevTools emulates it: `offline` fails every new request
+    /// (one already on the wire finishes), `upload` caps the bytes a second sent (`None`:
+    /// as fast as the machine goes). Chromium throttles request bodies only with the
+    /// Network domain enabled, so it is enabled first. Lasts across reloads of the tab.
+    #[track_caller]
+    pub fn emulate_network(&self, offline: bool, upload: Option<u64>) {
+        self.cdp("Network.enable", json!({}));
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": upload.map_or(-1, |b| b as i64),
+            }),
+        );
+    }
+
     /// Asserts the console holds no script error, CSP violation or other problem with the
     /// app itself. Failed HTTP requests (a 401 after a wrong password, a 404 for a deleted
     /// file) are logged by Chromium too, but those are answers the tests provoke on purpose,
@@ -811,8 +840,8 @@ fn kill_group(child: &mut Child) {
 }
 
 /// A WebDriver command fantoccini has no method for: `POST /session/{id}/PATH` with a JSON
-/// body. Used for chromedriver's console log (`se/log`) and the W3C permissions
-/// extension (`permissions`).
+/// body. Used for chromedriver's console log (`se/log`), the W3C permissions extension
+/// (`permissions`) and DevTools commands (`goog/cdp/execute`).
 #[derive(Debug)]
 struct SessionPost {
     path: &'static str,

@@ -240,7 +240,9 @@ impl Server {
         }
     }
 
-    /// Where the bytes of a file live: `files/<user_id>/<file_id>`.
+    /// Where the bytes of a file live: `files/<user_id>/<blob id>`, and a file uploaded
+    /// by `PUT` or `POST /api/files` (or `import`) has its id as its blob id. (A file made
+    /// by a tus upload is named after the upload, a replaced file after its new bytes.)
     pub fn blob_path(&self, user_id: &str, file_id: &str) -> PathBuf {
         self.data_dir.join("files").join(user_id).join(file_id)
     }

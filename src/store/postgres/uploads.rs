@@ -204,18 +204,4 @@ impl Postgres {
         .unwrap_or(0);
         Ok(n as usize)
     }
-
-    pub async fn pending_upload_bytes(&self, owner: UserId) -> Result<u64> {
-        let c = self.client().await?;
-        let n = query_opt(
-            &c,
-            "SELECT COALESCE(SUM(upload_length), 0)::bigint FROM uploads \
-             WHERE owner_id = $1 AND file_id IS NULL",
-            &[&owner.0],
-            |r| Ok(r.try_get::<_, i64>(0)?),
-        )
-        .await?
-        .unwrap_or(0);
-        Ok(n as u64)
-    }
 }

@@ -207,17 +207,4 @@ impl Sqlite {
         })
         .await
     }
-
-    pub async fn pending_upload_bytes(&self, owner: UserId) -> Result<u64> {
-        self.run(move |c| {
-            let n: i64 = c
-                .prepare_cached(
-                    "SELECT COALESCE(SUM(upload_length), 0) FROM uploads \
-                     WHERE owner_id = ?1 AND file_id IS NULL",
-                )?
-                .query_row([owner.to_string()], |r| r.get(0))?;
-            Ok(n as u64)
-        })
-        .await
-    }
 }
