@@ -519,12 +519,8 @@ enum Tool {
     TusJs,
 }
 
-/// Runs one client step; its stdout's first word is the upload's URL.
-fn run_client(
-    tool: Tool,
-    (python, tus_js): &(PathBuf, PathBuf),
-    args: &[&str],
-) -> std::process::Output {
+/// The command that runs one step of `tool` (see `tests/tus/`), with `args`.
+fn client(tool: Tool, (python, tus_js): &(PathBuf, PathBuf), args: &[&str]) -> Command {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tus");
     let mut command = match tool {
         Tool::Tuspy => {
@@ -539,7 +535,15 @@ fn run_client(
             c
         }
     };
-    command.args(args).output().expect("run the client")
+    command.args(args);
+    command
+}
+
+/// Runs one client step; its stdout's first word is the upload's URL.
+fn run_client(tool: Tool, clients: &(PathBuf, PathBuf), args: &[&str]) -> std::process::Output {
+    client(tool, clients, args)
+        .output()
+        .expect("run the client")
 }
 
 #[track_caller]
@@ -636,35 +640,13 @@ fn a_kill_mid_upload_loses_nothing_claimed(tool: Tool) {
     let source_text = source.display().to_string();
     let endpoint = format!("{}/api/uploads", server.base);
     // The whole file, 1 MiB a PATCH, in the background.
-    let mut child = {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tus");
-        let (python, tus_js) = &clients;
-        let mut c = match tool {
-            Tool::Tuspy => {
-                let mut c = Command::new(python);
-                c.arg(dir.join("tuspy_client.py"));
-                c
-            }
-            Tool::TusJs => {
-                let mut c = Command::new("node");
-                c.arg(dir.join("tus_js_client.cjs"))
-                    .env("TUS_JS_CLIENT", tus_js);
-                c
-            }
-        };
-        c.args([
-            "start",
-            &endpoint,
-            &token,
-            &source_text,
-            "1048576",
-            &bytes.len().to_string(),
-        ])
+    let length = bytes.len().to_string();
+    let args = ["start", &endpoint, &token, &source_text, "1048576", &length];
+    let mut child = client(tool, &clients, &args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("start the client")
-    };
+        .expect("start the client");
     // Kill once a few MiB are in: the next PATCH is under way.
     let mut path = None;
     assert!(server.wait_for(Duration::from_secs(60), || {

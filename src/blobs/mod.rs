@@ -10,13 +10,14 @@
 
 pub mod chunks;
 mod partial;
+mod pipe;
 mod quota;
 
 pub use partial::{Appending, Checksum, PartLock};
 pub use quota::{Allowance, Reservations};
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use hyper::body::Frame;
 use tokio::sync::{OwnedRwLockReadGuard, mpsc};
 
 use crate::blobs::chunks::ChunkBuffers;
+use crate::blobs::pipe::Pipe;
 use crate::crash_hook::crash_point;
 use crate::error::{Error, Result};
 use crate::http::Body;
@@ -38,9 +40,6 @@ const READ_CHUNK: usize = 256 * 1024;
 /// Uploads are written this much at a time: large writes from one blocking task keep the
 /// CPU per GiB low.
 const WRITE_CHUNK: usize = 1024 * 1024;
-/// An upload's written bytes are handed to the disk in steps of this size (see
-/// `start_writeback`).
-const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 /// Chunks queued between the network and the disk task, per transfer.
 const QUEUE: usize = 2;
 /// Buffers per transfer: the queued chunks, one being filled, one being drained.
@@ -160,13 +159,9 @@ impl Blobs {
         })
         .await?;
         let temp = TempFile { path: Some(path) };
-        let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
-        let writer = tokio::task::spawn_blocking(move || write_all_then_sync(file, rx, 0));
         Ok(Upload {
             temp,
-            tx: Some(tx),
-            writer: Some(writer),
-            buffers: ChunkBuffers::new(BUFFERS, WRITE_CHUNK),
+            pipe: Pipe::start(file, 0, BUFFERS, WRITE_CHUNK),
             size: 0,
             limit,
             allowance,
@@ -322,46 +317,6 @@ fn move_into_place(temp: &Path, target: &Path) -> io::Result<()> {
     sync_dir(dir)
 }
 
-/// Writes what `rx` brings to `file` (positioned at `start`), then fsyncs it.
-fn write_all_then_sync(
-    mut file: File,
-    mut rx: mpsc::Receiver<Bytes>,
-    start: u64,
-) -> io::Result<()> {
-    let mut written = start;
-    let mut flushed = start;
-    while let Some(chunk) = rx.blocking_recv() {
-        file.write_all(&chunk)?;
-        written += chunk.len() as u64;
-        if written - flushed >= WRITEBACK_STEP {
-            start_writeback(&file, flushed, written - flushed);
-            flushed = written;
-        }
-    }
-    // A failed fsync fails the upload: the bytes may not be on disk.
-    file.sync_all()
-}
-
-/// Asks the kernel to start writing `len` bytes at `offset` to disk now, without waiting.
-/// A big upload's bytes then go to disk while the rest still arrives, and the fsync at
-/// the end finds little left to do, instead of the whole file waiting for it. Only a
-/// hint: `sync_all` is what makes the upload durable, so a failure here is ignored.
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: plain integers and a descriptor `file` keeps open for the whole call.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
-
 /// A temp file removed when dropped unless it was committed: every early return, error
 /// or hang-up cleans up after itself.
 struct TempFile {
@@ -383,9 +338,7 @@ impl Drop for TempFile {
 /// blocking task that writes them.
 pub struct Upload {
     temp: TempFile,
-    tx: Option<mpsc::Sender<Bytes>>,
-    writer: Option<tokio::task::JoinHandle<io::Result<()>>>,
-    buffers: ChunkBuffers,
+    pipe: Pipe,
     size: u64,
     limit: Option<u64>,
     allowance: Option<Allowance>,
@@ -435,61 +388,17 @@ impl Upload {
                 quota: allowance.quota,
             });
         }
-        let mut data = data;
-        while !data.is_empty() {
-            // Fill the current buffer exactly: a chunk never outgrows its buffer, so the
-            // buffers are reused rather than reallocated.
-            let buf = self.buffers.current();
-            let n = data.len().min(WRITE_CHUNK - buf.len());
-            buf.extend_from_slice(&data[..n]);
-            data = &data[n..];
-            if self.buffers.current().len() == WRITE_CHUNK {
-                self.flush().await?;
-            }
-        }
-        Ok(())
+        self.pipe.write(data).await
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        if self.buffers.current().is_empty() {
-            return Ok(());
-        }
-        let chunk = self.buffers.take();
-        let sent = match &self.tx {
-            Some(tx) => tx.send(chunk).await.is_ok(),
-            None => false,
-        };
-        if !sent {
-            // The writer stopped early: its error says why (disk full, most likely).
-            return Err(self
-                .writer_result()
-                .await
-                .err()
-                .unwrap_or_else(|| Error::Internal("writer stopped".into())));
-        }
-        Ok(())
-    }
-
-    async fn writer_result(&mut self) -> Result<()> {
-        self.tx = None;
-        match self.writer.take() {
-            Some(writer) => writer
-                .await
-                .map_err(|e| Error::internal("writer task", e))?
-                .map_err(disk_error),
-            None => Err(Error::Internal("upload finished twice".into())),
-        }
-    }
-
-    /// Writes what is left, fsyncs, and hands over the temp file.
     /// The bytes written so far.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// Writes what is left, fsyncs, and hands over the temp file.
     pub async fn finish(mut self) -> Result<Finished> {
-        self.flush().await?;
-        self.writer_result().await?;
+        self.pipe.finish().await?;
         let path = self.temp.path.take();
         Ok(Finished {
             temp: TempFile { path },

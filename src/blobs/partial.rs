@@ -12,13 +12,12 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use ring::digest;
-use tokio::sync::{OwnedMutexGuard, mpsc};
+use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
-use super::chunks::ChunkBuffers;
-use super::{Blobs, blocking, disk_error, sync_dir, write_all_then_sync};
+use super::pipe::Pipe;
+use super::{Blobs, blocking, sync_dir};
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, UserId};
 
@@ -26,8 +25,7 @@ use crate::ids::{BlobId, UserId};
 /// that eight uploads at once stay within a few MiB, large enough for one write per
 /// several network reads.
 const WRITE_CHUNK: usize = 512 * 1024;
-const QUEUE: usize = 2;
-const BUFFERS: usize = QUEUE + 2;
+const BUFFERS: usize = 4;
 
 /// What `Upload-Checksum` asks of one `PATCH`'s bytes.
 pub struct Checksum {
@@ -134,16 +132,12 @@ impl Blobs {
         })
         .await?
         .ok_or(Error::NotFound)?;
-        let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
-        let writer = tokio::task::spawn_blocking(move || write_all_then_sync(file, rx, offset));
         Ok(Appending {
             path: self.part_path(id),
             start: offset,
             written: 0,
             room,
-            tx: Some(tx),
-            writer: Some(writer),
-            buffers: ChunkBuffers::new(BUFFERS, WRITE_CHUNK),
+            pipe: Pipe::start(file, offset, BUFFERS, WRITE_CHUNK),
             checksum: checksum.map(|c| (digest::Context::new(c.algorithm), c.expected)),
             lock,
         })
@@ -175,9 +169,7 @@ pub struct Appending {
     start: u64,
     written: u64,
     room: u64,
-    tx: Option<mpsc::Sender<Bytes>>,
-    writer: Option<tokio::task::JoinHandle<io::Result<()>>>,
-    buffers: ChunkBuffers,
+    pipe: Pipe,
     checksum: Option<(digest::Context, Vec<u8>)>,
     lock: PartLock,
 }
@@ -196,55 +188,14 @@ impl Appending {
         if let Some((context, _)) = &mut self.checksum {
             context.update(data);
         }
-        let mut data = data;
-        while !data.is_empty() {
-            let buf = self.buffers.current();
-            let n = data.len().min(WRITE_CHUNK - buf.len());
-            buf.extend_from_slice(&data[..n]);
-            data = &data[n..];
-            if self.buffers.current().len() == WRITE_CHUNK {
-                self.flush().await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        if self.buffers.current().is_empty() {
-            return Ok(());
-        }
-        let chunk = self.buffers.take();
-        let sent = match &self.tx {
-            Some(tx) => tx.send(chunk).await.is_ok(),
-            None => false,
-        };
-        if !sent {
-            return Err(self
-                .writer_done()
-                .await
-                .err()
-                .unwrap_or_else(|| Error::Internal("part writer stopped".into())));
-        }
-        Ok(())
-    }
-
-    async fn writer_done(&mut self) -> Result<()> {
-        self.tx = None;
-        match self.writer.take() {
-            Some(writer) => writer
-                .await
-                .map_err(|e| Error::internal("part writer task", e))?
-                .map_err(disk_error),
-            None => Ok(()),
-        }
+        self.pipe.write(data).await
     }
 
     /// All of the `PATCH` arrived: writes the rest and fsyncs. Returns the new offset, or
     /// 460 `checksum_mismatch` (the `PATCH`'s bytes dropped) when they are not what
     /// `Upload-Checksum` said.
     pub async fn finish(mut self) -> Result<u64> {
-        self.flush().await?;
-        self.writer_done().await?;
+        self.pipe.finish().await?;
         if let Some((context, expected)) = self.checksum.take()
             && context.finish().as_ref() != expected.as_slice()
         {
@@ -258,8 +209,7 @@ impl Appending {
     /// unless a checksum was asked for, which a part cannot be checked against. Returns
     /// the offset to record.
     pub async fn keep_what_arrived(mut self) -> Result<u64> {
-        self.flush().await?;
-        self.writer_done().await?;
+        self.pipe.finish().await?;
         if self.checksum.is_some() {
             self.cut_back().await?;
             return Ok(self.start);
@@ -269,9 +219,8 @@ impl Appending {
 
     /// Stops writing and drops what this `PATCH` wrote.
     pub async fn abort(mut self) -> Result<()> {
-        self.tx = None;
         // Its error is moot: the bytes go anyway.
-        let _ = self.writer_done().await;
+        let _ = self.pipe.stop().await;
         self.cut_back().await
     }
 
@@ -291,8 +240,7 @@ impl Drop for Appending {
         // Dropped mid-write (the request's future was cancelled): the part stays locked
         // until the writer has let go of the file, so no other `PATCH` writes beside it.
         // What it wrote is past the database's offset: the next `PATCH` cuts it.
-        if let Some(writer) = self.writer.take() {
-            self.tx = None;
+        if let Some(writer) = self.pipe.detach() {
             let guard = self.lock.guard.take();
             tokio::spawn(async move {
                 let _ = writer.await;

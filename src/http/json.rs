@@ -14,18 +14,31 @@ pub struct Fields(Map<String, Value>);
 /// Reads the body (413 over `--max-json-size`) as one JSON object (400 when nested
 /// deeper than `--max-json-depth`, or not JSON, or not an object).
 pub async fn read_object(body: RequestBody) -> Result<Fields> {
+    let (bytes, max_depth) = read_json_body(body).await?;
+    parse_object(&bytes, max_depth)
+}
+
+/// As `read_object`, but an empty body (or one of only whitespace) is `{}`: for a POST
+/// whose body is optional.
+pub async fn read_optional_object(body: RequestBody) -> Result<Fields> {
+    let (bytes, max_depth) = read_json_body(body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fields(Map::new()));
+    }
+    parse_object(&bytes, max_depth)
+}
+
+/// The whole body, refused with 413 past `--max-json-size`; and the depth limit.
+async fn read_json_body(body: RequestBody) -> Result<(bytes::Bytes, usize)> {
     let limits = body.json_limits();
-    let bytes = match Limited::new(body, limits.max_size).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Error::TooLarge(format!(
-                "JSON bodies are limited to {} KiB",
-                limits.max_size / 1024
-            )));
-        }
-        Err(_) => return Err(Error::bad_request("the request body could not be read")),
-    };
-    parse_object(&bytes, limits.max_depth)
+    match Limited::new(body, limits.max_size).collect().await {
+        Ok(collected) => Ok((collected.to_bytes(), limits.max_depth)),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::TooLarge(format!(
+            "JSON bodies are limited to {} KiB",
+            limits.max_size / 1024
+        ))),
+        Err(_) => Err(Error::bad_request("the request body could not be read")),
+    }
 }
 
 fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Fields> {
@@ -39,26 +52,6 @@ fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Fields> {
         Ok(_) => Err(invalid_json("the body must be a JSON object")),
         Err(e) => Err(invalid_json(&format!("the body is not valid JSON: {e}"))),
     }
-}
-
-/// As `read_object`, but an empty body (or one of only whitespace) is `{}`: for a POST
-/// whose body is optional.
-pub async fn read_optional_object(body: RequestBody) -> Result<Fields> {
-    let limits = body.json_limits();
-    let bytes = match Limited::new(body, limits.max_size).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Error::TooLarge(format!(
-                "JSON bodies are limited to {} KiB",
-                limits.max_size / 1024
-            )));
-        }
-        Err(_) => return Err(Error::bad_request("the request body could not be read")),
-    };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Fields(Map::new()));
-    }
-    parse_object(&bytes, limits.max_depth)
 }
 
 /// The deepest nesting of `[` and `{` outside strings, found in one pass before parsing

@@ -3,6 +3,17 @@
 //! modules (`sqlite.rs`, `postgres.rs`), and `copy` moves rows between the two. May use
 //! only the leaves: the store knows nothing of HTTP, auth or blobs.
 
+/// Calls the same method on whichever backend the store has: `dispatch!(self, db =>
+/// db.call(args))`. Defined before the modules below, which use it.
+macro_rules! dispatch {
+    ($self:ident, $db:ident => $call:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($db) => $call.await,
+            Backend::Postgres($db) => $call.await,
+        }
+    };
+}
+
 mod copy;
 mod postgres;
 mod shares;

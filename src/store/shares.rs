@@ -97,15 +97,6 @@ pub struct FileRequest {
     pub bytes_received: u64,
 }
 
-macro_rules! dispatch {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($db) => $call.await,
-            Backend::Postgres($db) => $call.await,
-        }
-    };
-}
-
 impl Store {
     /// Shares a live file or folder (with `token`, unless it is shared already: the link
     /// stays) and applies `rules`. `false` when there is no such live entry.

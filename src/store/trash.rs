@@ -68,15 +68,6 @@ pub struct Purged {
 /// database's write lock for long.
 pub const PURGE_BATCH: usize = 1000;
 
-macro_rules! dispatch {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($db) => $call.await,
-            Backend::Postgres($db) => $call.await,
-        }
-    };
-}
-
 impl Store {
     /// Moves a live file to the trash; `NotFound` when it is not live.
     pub async fn trash_file(&self, id: FileId, now: Timestamp) -> Result<()> {

@@ -179,15 +179,6 @@ pub fn cycle() -> Error {
     }
 }
 
-macro_rules! dispatch {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($db) => $call.await,
-            Backend::Postgres($db) => $call.await,
-        }
-    };
-}
-
 impl Store {
     /// Fails with `NotFound` when `parent` is not one of `owner`'s folders, and
     /// `name_taken` when the name is in use there.

@@ -61,15 +61,6 @@ pub struct Expired {
     pub finished: bool,
 }
 
-macro_rules! dispatch {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($db) => $call.await,
-            Backend::Postgres($db) => $call.await,
-        }
-    };
-}
-
 impl Store {
     /// Records a new upload, unless its owner has `max_unfinished` unfinished ones already
     /// (`false`).
