@@ -409,6 +409,29 @@ fn what_is_wrong_is_refused_on_the_way() {
     assert_eq!(again.header("mycloud-file-id"), Some(file_id));
 }
 
+both_backends!(a_part_that_lost_bytes_is_never_padded_out);
+fn a_part_that_lost_bytes_is_never_padded_out() {
+    let server = Server::start();
+    let (_, alice) = user(&server, "alice");
+    let path = created(&alice, 10, "cut.bin");
+    patch(&alice, &path, 0, b"012345").expect(204);
+    // Someone cuts the part on the server's disk: the bytes the offset names are gone.
+    let part = server.files_under("tmp/tus").pop().expect("the part");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&part)
+        .and_then(|f| f.set_len(3))
+        .expect("cut the part");
+    patch(&alice, &path, 6, b"6789").expect_error(410, "upload_lost");
+    head(&alice, &path).expect(404);
+    assert_eq!(
+        alice.get("/api/files").go().expect(200).json()["files"],
+        json!([])
+    );
+    assert!(server.files_under("tmp/tus").is_empty());
+    assert_eq!(alice.me()["storage"]["upload_size"], 0);
+}
+
 both_backends!(unfinished_uploads_survive_a_restart_and_expire);
 fn unfinished_uploads_survive_a_restart_and_expire() {
     let mut server = Server::start();

@@ -519,7 +519,8 @@ async fn finish(app: &App, upload: UploadRow, _lock: &crate::blobs::PartLock) ->
     })
 }
 
-/// An upload whose bytes are gone from the disk (removed by hand): it cannot go on.
+/// An upload whose bytes are gone from the disk (removed or cut by hand): it cannot go
+/// on, and what is left of it goes.
 async fn lost(app: &App, upload: &UploadRow) -> Error {
     log::warn!(
         "upload {}: its bytes are gone from the disk; removing it",
@@ -528,6 +529,7 @@ async fn lost(app: &App, upload: &UploadRow) -> Error {
     if let Err(e) = app.store.delete_upload(upload.id).await {
         return e;
     }
+    app.blobs.remove_part(upload.id).await;
     Error::Closed("upload_lost")
 }
 

@@ -111,7 +111,9 @@ impl Blobs {
 
     /// Opens upload `id`'s part to append at `offset` (what the database says is on disk;
     /// anything after it is cut), taking at most `room` bytes, checked against `checksum`
-    /// if given. `lock` proves the caller owns the part. A part gone is `NotFound`.
+    /// if given. `lock` proves the caller owns the part. A part gone, or shorter than the
+    /// offset (bytes lost under the server's feet), is `NotFound`: padding it out would
+    /// store zeros where the client's bytes were.
     pub async fn append(
         &self,
         id: Uuid,
@@ -126,6 +128,9 @@ impl Blobs {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                 other => other?,
             };
+            if file.metadata()?.len() < offset {
+                return Ok(None);
+            }
             file.set_len(offset)?;
             file.seek(SeekFrom::Start(offset))?;
             Ok(Some(file))
