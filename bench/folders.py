@@ -567,6 +567,18 @@ def cached_random(cache, mib):
     return path
 
 
+def dd_once(source, work):
+    """The disk alone: dd the upload's file with conv=fsync; seconds, the copy removed."""
+    probe = os.path.join(work, "dd-probe.bin")
+    subprocess.run(["sync"])
+    t0 = time.perf_counter()
+    subprocess.run(["dd", f"if={source}", f"of={probe}", "bs=1M", "conv=fsync", "status=none"],
+                   check=True)
+    secs = time.perf_counter() - t0
+    os.remove(probe)
+    return secs
+
+
 def upload_tree(srv, args, source):
     """tree/d1..d4, each with 4 copies of `source`, PUT with curl -T. Returns tree's id."""
     tree = srv.mkdir("zip-tree")

@@ -54,7 +54,7 @@ import types
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import folders  # noqa: E402  (bench/folders.py: the shared machinery)
 from folders import (  # noqa: E402
-    MIB, PASSWORD, Dirs, binary_version, cached_random, curl_time, die, log,
+    MIB, PASSWORD, Dirs, binary_version, cached_random, curl_time, dd_once, die, log,
     machine, num, print_rows, remove_work, rss_sampler, seed, size_label, start_postgres,
     verdict,
 )
@@ -253,18 +253,6 @@ def trash_phase(srv, args, dirs, rows):
 
 
 # --- uploads with and without a quota ----------------------------------------------------
-
-
-def dd_once(source, work):
-    """The disk alone: dd the upload's file with conv=fsync; seconds, the copy removed."""
-    probe = os.path.join(work, "dd-probe.bin")
-    subprocess.run(["sync"])
-    t0 = time.perf_counter()
-    subprocess.run(["dd", f"if={source}", f"of={probe}", "bs=1M", "conv=fsync", "status=none"],
-                   check=True)
-    secs = time.perf_counter() - t0
-    os.remove(probe)
-    return secs
 
 
 def upload_once(srv, token, source, name, chunked, want=201):

@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import folders  # noqa: E402  (bench/folders.py: the shared machinery)
 from folders import (  # noqa: E402
-    MIB, Dirs, binary_version, cached_random, die, log, machine, num, print_rows,
+    MIB, Dirs, binary_version, cached_random, dd_once, die, log, machine, num, print_rows,
     remove_work, rss_sampler, size_label, verdict,
 )
 
@@ -152,17 +152,6 @@ def discard(srv, file_id):
     """Deletes the copy and purges it, so the disk does not fill."""
     srv.call("DELETE", f"/api/files/{file_id}", want=204)
     srv.call("DELETE", f"/api/trash/files/{file_id}", want=204)
-
-
-def dd_once(source, work):
-    probe = os.path.join(work, "dd-probe.bin")
-    subprocess.run(["sync"])
-    t0 = time.perf_counter()
-    subprocess.run(["dd", f"if={source}", f"of={probe}", "bs=1M", "conv=fsync", "status=none"],
-                   check=True)
-    secs = time.perf_counter() - t0
-    os.remove(probe)
-    return secs
 
 
 def rate_phase(srv, args, dirs, rows):

@@ -222,38 +222,25 @@ impl Postgres {
 
     pub async fn create_request(&self, r: FileRequest) -> Result<()> {
         let c = self.client().await?;
-        let sql = format!(
-            "INSERT INTO file_requests ({REQUEST_COLUMNS}) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
-             WHERE EXISTS (SELECT 1 FROM folders WHERE id = $4 AND owner_id = $3 \
-               AND trashed_at IS NULL)"
-        );
-        let expires = r.expires_at.map(Timestamp::to_system);
-        let (max_files, max_bytes) = (r.max_files.map(|n| n as i64), r.max_bytes.map(|n| n as i64));
-        let (count, bytes) = (r.file_count as i64, r.bytes_received as i64);
-        let n = execute(
+        let live = query_opt(
             &c,
-            &sql,
-            &[
-                &r.id,
-                &r.token,
-                &r.owner_id.0,
-                &r.folder_id.0,
-                &r.label,
-                &r.created_at.to_system(),
-                &expires,
-                &max_files,
-                &max_bytes,
-                &r.password_hash,
-                &count,
-                &bytes,
-            ],
+            "SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2 \
+             AND trashed_at IS NULL)",
+            &[&r.folder_id.0, &r.owner_id.0],
+            |row| Ok(row.try_get::<_, bool>(0)?),
         )
         .await?;
-        if n == 0 {
+        if live != Some(true) {
             return Err(Error::NotFound);
         }
-        Ok(())
+        let stmt = c.prepare_cached(INSERT_REQUEST).await?;
+        match insert_request(&c, &stmt, &r).await {
+            // The folder went between the check and the insert.
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
+                Err(Error::NotFound)
+            }
+            other => Ok(other?),
+        }
     }
 
     pub async fn requests(&self, owner: Option<UserId>) -> Result<Vec<FileRequest>> {
